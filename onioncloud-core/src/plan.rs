@@ -1,0 +1,434 @@
+//! Plans: what would change, resource by resource, against a prior state.
+//!
+//! Planning is pure: the same environment and state always give the same
+//! plan. Values known only after apply are shown as such, and secrets as a
+//! marker naming their store, never a value.
+
+use std::collections::BTreeMap;
+use std::fmt::{self, Write as _};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use thiserror::Error;
+
+use crate::address::{Address, Mode};
+use crate::compile::CompiledEnv;
+use crate::value::Value;
+
+/// What plan-time reading of a state file can fail with.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum StateError {
+    /// The file could not be read.
+    #[error("cannot read state file {path}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a state document.
+    #[error("state file {path} is not valid: line {line}, column {column}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// Where.
+        line: usize,
+        /// Where.
+        column: usize,
+        /// Why.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The file is of a format version this build does not know.
+    #[error(
+        "state file {path} has format version {found}; expected {STATE_VERSION}"
+    )]
+    Version {
+        /// The file.
+        path: String,
+        /// Its version.
+        found: u32,
+    },
+}
+
+/// The format version of state documents this build reads.
+pub const STATE_VERSION: u32 = 1;
+
+/// What is known to exist: the last applied attributes of each resource.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    /// The format version.
+    pub version: u32,
+    /// The resources, by address.
+    pub resources: BTreeMap<String, StateResource>,
+}
+
+/// One resource in a state document.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StateResource {
+    /// The Terraform type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Its attributes as last applied or read.
+    pub attributes: BTreeMap<String, Json>,
+}
+
+impl State {
+    /// An empty state.
+    pub fn empty() -> Self {
+        Self {
+            version: STATE_VERSION,
+            resources: BTreeMap::new(),
+        }
+    }
+
+    /// Reads a state file; a missing file is an empty state.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the file exists but cannot be read or parsed.
+    pub fn load(path: &Path) -> Result<Self, StateError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Self::empty());
+            }
+            Err(source) => {
+                return Err(StateError::Read {
+                    path: path.display().to_string(),
+                    source,
+                });
+            }
+        };
+        let state: State = serde_json::from_str(&text).map_err(|source| {
+            StateError::Parse {
+                path: path.display().to_string(),
+                line: source.line(),
+                column: source.column(),
+                source,
+            }
+        })?;
+        if state.version != STATE_VERSION {
+            return Err(StateError::Version {
+                path: path.display().to_string(),
+                found: state.version,
+            });
+        }
+        Ok(state)
+    }
+}
+
+/// What happens to one resource.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Nothing changes.
+    NoOp,
+    /// A data source is read.
+    Read,
+    /// A new resource is created.
+    Create,
+    /// An existing resource is changed in place.
+    Update,
+    /// A resource is destroyed.
+    Delete,
+}
+
+impl Action {
+    fn symbol(self) -> &'static str {
+        match self {
+            Action::NoOp => " ",
+            Action::Read => "<=",
+            Action::Create => "+",
+            Action::Update => "~",
+            Action::Delete => "-",
+        }
+    }
+}
+
+/// A value as a plan shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum PlanValue {
+    /// A known value.
+    Known(Json),
+    /// Known after apply, from the named references.
+    Unknown(Vec<String>),
+    /// A secret: the store and name, never the value.
+    Secret(String),
+}
+
+impl PlanValue {
+    fn from_value(value: &Value) -> Self {
+        let mut refs = Vec::new();
+        let mut secret = None;
+        let mut unknown = false;
+        let mut path = String::new();
+        value.for_each_ref(&mut path, &mut |_, r| refs.push(r.to_string()));
+        value.for_each_leaf(&mut |leaf| match leaf {
+            Value::Secret(s) => secret = Some(s.to_string()),
+            Value::Variable(name) => refs.push(format!("var.{name}")),
+            Value::Expr(e) => refs.push(e.clone()),
+            Value::Unknown => unknown = true,
+            _ => {}
+        });
+        if let Some(secret) = secret {
+            PlanValue::Secret(secret)
+        } else if !refs.is_empty() || unknown {
+            PlanValue::Unknown(refs)
+        } else {
+            PlanValue::Known(
+                serde_json::to_value(known_json(value)).unwrap_or(Json::Null),
+            )
+        }
+    }
+}
+
+fn known_json(value: &Value) -> Json {
+    match value {
+        Value::Null => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Number(n) => Json::Number(n.clone()),
+        Value::String(s) => Json::String(s.clone()),
+        Value::List(items) => {
+            Json::Array(items.iter().map(known_json).collect())
+        }
+        Value::Map(map) => Json::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), known_json(v)))
+                .collect(),
+        ),
+        Value::Concat(parts) => Json::String(
+            parts
+                .iter()
+                .map(|p| match known_json(p) {
+                    Json::String(s) => s,
+                    other => other.to_string(),
+                })
+                .collect(),
+        ),
+        _ => Json::Null,
+    }
+}
+
+impl fmt::Display for PlanValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PlanValue::Known(json) => json.fmt(f),
+            PlanValue::Unknown(refs) if refs.is_empty() => {
+                f.write_str("(known after apply)")
+            }
+            PlanValue::Unknown(refs) => {
+                write!(f, "(known after apply: {})", refs.join(", "))
+            }
+            PlanValue::Secret(name) => write!(f, "(secret {name})"),
+        }
+    }
+}
+
+/// One attribute's change.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AttributeChange {
+    /// The value in state, if any.
+    pub before: Option<PlanValue>,
+    /// The planned value, if any.
+    pub after: Option<PlanValue>,
+}
+
+/// One resource's change.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    /// The resource.
+    pub address: String,
+    /// What happens to it.
+    pub action: Action,
+    /// The attributes, with their before and after values.
+    pub attributes: BTreeMap<String, AttributeChange>,
+}
+
+/// A whole plan: every change, in address order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// The environment.
+    pub environment: String,
+    /// The changes, in address order, no-ops included.
+    pub changes: Vec<Change>,
+}
+
+impl Plan {
+    /// Compares the environment with the prior state.
+    pub fn new(env: &CompiledEnv, state: &State) -> Self {
+        let mut changes = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for i in env.sorted_indices() {
+            let decl = &env.declarations()[i];
+            let key = decl.address.to_string();
+            seen.insert(key.clone());
+            let after: BTreeMap<String, PlanValue> = decl
+                .resource
+                .attributes()
+                .iter()
+                .map(|(k, v)| (k.clone(), PlanValue::from_value(v)))
+                .collect();
+            let prior = state.resources.get(&key);
+            let change = match (decl.address.mode, prior) {
+                (Mode::Data, _) => change(key, Action::Read, None, after),
+                (Mode::Managed, None) => {
+                    change(key, Action::Create, None, after)
+                }
+                (Mode::Managed, Some(prior)) => {
+                    let differs = after.iter().any(|(k, v)| match v {
+                        PlanValue::Known(json) => {
+                            prior.attributes.get(k) != Some(json)
+                        }
+                        _ => false,
+                    });
+                    let action = if differs {
+                        Action::Update
+                    } else {
+                        Action::NoOp
+                    };
+                    change(key, action, Some(&prior.attributes), after)
+                }
+            };
+            changes.push(change);
+        }
+        for (key, prior) in &state.resources {
+            if !seen.contains(key) {
+                let before = prior
+                    .attributes
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            AttributeChange {
+                                before: Some(PlanValue::Known(v.clone())),
+                                after: None,
+                            },
+                        )
+                    })
+                    .collect();
+                changes.push(Change {
+                    address: key.clone(),
+                    action: Action::Delete,
+                    attributes: before,
+                });
+            }
+        }
+        changes.sort_by(|a, b| a.address.cmp(&b.address));
+        Self {
+            environment: env.name().to_owned(),
+            changes,
+        }
+    }
+
+    /// How many resources are created, updated and deleted.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let count =
+            |action| self.changes.iter().filter(|c| c.action == action).count();
+        (
+            count(Action::Create),
+            count(Action::Update),
+            count(Action::Delete),
+        )
+    }
+
+    /// Whether applying would change anything.
+    pub fn has_changes(&self) -> bool {
+        self.counts() != (0, 0, 0)
+    }
+
+    /// The plan as terraform-style text.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let shown: Vec<&Change> = self
+            .changes
+            .iter()
+            .filter(|c| !matches!(c.action, Action::NoOp | Action::Read))
+            .collect();
+        if shown.is_empty() {
+            out.push_str(
+                "No changes. The infrastructure matches the configuration.\n",
+            );
+            return out;
+        }
+        out.push_str("OnionCloud will perform the following actions:\n");
+        for change in shown {
+            render_change(&mut out, change);
+        }
+        let (add, update, delete) = self.counts();
+        let _ = writeln!(
+            out,
+            "\nPlan: {add} to add, {update} to change, {delete} to destroy."
+        );
+        out
+    }
+}
+
+fn change(
+    address: String,
+    action: Action,
+    prior: Option<&BTreeMap<String, Json>>,
+    after: BTreeMap<String, PlanValue>,
+) -> Change {
+    let attributes = after
+        .into_iter()
+        .map(|(k, v)| {
+            let before = prior
+                .and_then(|p| p.get(&k))
+                .map(|j| PlanValue::Known(j.clone()));
+            (
+                k,
+                AttributeChange {
+                    before,
+                    after: Some(v),
+                },
+            )
+        })
+        .collect();
+    Change {
+        address,
+        action,
+        attributes,
+    }
+}
+
+fn render_change(out: &mut String, change: &Change) {
+    let verb = match change.action {
+        Action::Create => "will be created",
+        Action::Update => "will be updated in-place",
+        Action::Delete => "will be destroyed",
+        Action::Read => "will be read during apply",
+        Action::NoOp => "is unchanged",
+    };
+    let address = Address::parse(&change.address).ok();
+    let (kind, name) = match &address {
+        Some(a) => (a.kind.to_string(), a.name.to_string()),
+        None => (change.address.clone(), String::new()),
+    };
+    let _ = writeln!(out, "\n  # {} {verb}", change.address);
+    let _ = writeln!(
+        out,
+        "  {} resource {kind:?} {name:?} {{",
+        change.action.symbol()
+    );
+    let width = change.attributes.keys().map(|k| k.len()).max().unwrap_or(0);
+    for (key, attr) in &change.attributes {
+        let line = match (&attr.before, &attr.after) {
+            (None, Some(after)) => format!("+ {key:<width$} = {after}"),
+            (Some(before), None) => format!("- {key:<width$} = {before}"),
+            (Some(before), Some(after)) if before != after => {
+                format!("~ {key:<width$} = {before} -> {after}")
+            }
+            (Some(_), Some(after)) => format!("  {key:<width$} = {after}"),
+            (None, None) => continue,
+        };
+        let _ = writeln!(out, "      {line}");
+    }
+    out.push_str("    }\n");
+}

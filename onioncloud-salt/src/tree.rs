@@ -1,0 +1,600 @@
+//! Roles, minions and pillar, rendered to a Salt file tree.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use crate::state::{State, StateError, StateRef};
+use crate::value::SaltValue;
+use crate::yaml::{self, Node};
+
+/// Errors rendering a [`SaltTree`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TreeError {
+    /// A role name is not usable as an SLS name.
+    #[error(
+        "role name `{name}` is invalid: use 1 to 64 ascii letters, digits, \
+         `_` or `-`, starting with a letter or digit"
+    )]
+    BadRoleName {
+        /// The name as given.
+        name: String,
+    },
+    /// A minion id is not usable as a top file target.
+    #[error(
+        "minion id `{id}` is invalid: use 1 to 255 ascii letters, digits, \
+         `.`, `_` or `-`, starting with a letter or digit"
+    )]
+    BadMinionId {
+        /// The id as given.
+        id: String,
+    },
+    /// Two minion ids map to the same pillar file name.
+    #[error(
+        "minions `{first}` and `{second}` would share the pillar file \
+         `{file}`"
+    )]
+    PillarFileClash {
+        /// One minion id.
+        first: String,
+        /// The other minion id.
+        second: String,
+        /// The shared file name.
+        file: String,
+    },
+    /// Two different roles were given the same name.
+    #[error("role `{name}` is defined twice with different states")]
+    RoleConflict {
+        /// The role name.
+        name: String,
+    },
+    /// A state is invalid on its own.
+    #[error("role `{role}`: {source}")]
+    InvalidState {
+        /// The role holding the state.
+        role: String,
+        /// What is wrong with the state.
+        source: StateError,
+    },
+    /// Two states in one role share an id.
+    #[error("role `{role}` has two states with id `{id}`")]
+    DuplicateStateInRole {
+        /// The role.
+        role: String,
+        /// The repeated id.
+        id: String,
+    },
+    /// Two roles given to one minion both have a state with the same id.
+    #[error(
+        "minion `{minion}` receives state id `{id}` from both role \
+         `{first_role}` and role `{second_role}`"
+    )]
+    DuplicateStateOnMinion {
+        /// The minion id.
+        minion: String,
+        /// The repeated state id.
+        id: String,
+        /// The first role with that id.
+        first_role: String,
+        /// The second role with that id.
+        second_role: String,
+    },
+    /// A requisite points at a state the minion does not receive.
+    #[error(
+        "state `{state}` (role `{role}`) has a {kind} requisite on \
+         `{target}` (role `{target_role}`), which minion `{minion}` does \
+         not receive"
+    )]
+    MissingRequisite {
+        /// The minion id.
+        minion: String,
+        /// The role of the state holding the requisite.
+        role: String,
+        /// The id of the state holding the requisite.
+        state: String,
+        /// The requisite keyword.
+        kind: &'static str,
+        /// The id of the target state.
+        target: String,
+        /// The role the target was added to.
+        target_role: String,
+    },
+}
+
+/// A named set of states: one SLS file, `roles/<name>.sls`.
+///
+/// Adding a state returns a [`StateRef`] for requisites of later states.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Role {
+    name: String,
+    states: Vec<State>,
+}
+
+impl Role {
+    /// An empty role. The name is checked when the tree is rendered.
+    pub fn new(name: impl Into<String>) -> Self {
+        Role {
+            name: name.into(),
+            states: Vec::new(),
+        }
+    }
+
+    /// Adds a state and returns a handle to it. Duplicate ids are reported
+    /// when the tree is rendered.
+    pub fn add(&mut self, state: impl Into<State>) -> StateRef {
+        let state = state.into();
+        let handle = StateRef {
+            role: self.name.clone(),
+            id: state.id().to_owned(),
+            module: state.module().to_owned(),
+        };
+        self.states.push(state);
+        handle
+    }
+
+    /// The role name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The SLS name Salt knows the role by, like `roles.web`.
+    pub fn sls_name(&self) -> String {
+        format!("roles.{}", self.name)
+    }
+
+    /// The states in the order they were added, which is the order Salt
+    /// runs them in absent requisites.
+    pub fn states(&self) -> &[State] {
+        &self.states
+    }
+
+    fn validate(&self) -> Result<(), TreeError> {
+        if !valid_name(&self.name, 64, false) {
+            return Err(TreeError::BadRoleName {
+                name: self.name.clone(),
+            });
+        }
+        let mut seen = BTreeSet::new();
+        for state in &self.states {
+            state.validate().map_err(|source| TreeError::InvalidState {
+                role: self.name.clone(),
+                source,
+            })?;
+            if !seen.insert(state.id()) {
+                return Err(TreeError::DuplicateStateInRole {
+                    role: self.name.clone(),
+                    id: state.id().to_owned(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Roles this role's requisites point into.
+    fn referenced_roles(&self) -> BTreeSet<&str> {
+        self.states
+            .iter()
+            .flat_map(|state| state.requisites())
+            .map(|(_, target)| target.role())
+            .filter(|role| *role != self.name)
+            .collect()
+    }
+
+    fn render(&self) -> String {
+        let mut entries = Vec::new();
+        let included = self.referenced_roles();
+        if !included.is_empty() {
+            let includes = included
+                .iter()
+                .map(|role| Node::text(format!("roles.{role}")))
+                .collect();
+            entries.push(("include".to_owned(), Node::Seq(includes)));
+        }
+        for state in &self.states {
+            entries.push((state.id().to_owned(), state.to_node()));
+        }
+        yaml::document(&Node::Map(entries))
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Minion {
+    roles: Vec<Role>,
+    pillar: BTreeMap<String, SaltValue>,
+}
+
+/// Everything Salt needs for a set of minions: which roles each receives and
+/// each one's pillar.
+///
+/// [`render`](SaltTree::render) produces the files of a Salt master (or of a
+/// masterless `salt-call --local`), relative to a root holding `salt/`
+/// (`file_roots`) and `pillar/` (`pillar_roots`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SaltTree {
+    minions: BTreeMap<String, Minion>,
+}
+
+impl SaltTree {
+    /// An empty tree.
+    pub fn new() -> Self {
+        SaltTree::default()
+    }
+
+    /// Gives `role` to the minion. Roles apply in the order they are
+    /// assigned; assigning the same role again has no further effect.
+    pub fn assign(&mut self, minion_id: impl Into<String>, role: &Role) {
+        let minion = self.minions.entry(minion_id.into()).or_default();
+        if !minion.roles.contains(role) {
+            minion.roles.push(role.clone());
+        }
+    }
+
+    /// Sets a top-level pillar key for the minion, replacing an earlier
+    /// value. The minion is part of the tree even if it has no roles.
+    pub fn set_pillar(
+        &mut self,
+        minion_id: impl Into<String>,
+        key: impl Into<String>,
+        value: impl Into<SaltValue>,
+    ) {
+        let minion = self.minions.entry(minion_id.into()).or_default();
+        minion.pillar.insert(key.into(), value.into());
+    }
+
+    /// The minion ids in the tree, sorted.
+    pub fn minion_ids(&self) -> impl Iterator<Item = &str> {
+        self.minions.keys().map(String::as_str)
+    }
+
+    /// The SLS names of the roles a minion receives, in order.
+    pub fn role_sls_names(&self, minion_id: &str) -> Vec<String> {
+        self.minions
+            .get(minion_id)
+            .map(|minion| minion.roles.iter().map(Role::sls_name).collect())
+            .unwrap_or_default()
+    }
+
+    /// The pillar of a minion.
+    pub fn pillar(&self, minion_id: &str) -> Option<&BTreeMap<String, SaltValue>> {
+        self.minions.get(minion_id).map(|minion| &minion.pillar)
+    }
+
+    /// Checks the tree and renders it to file contents keyed by relative
+    /// path: `salt/top.sls`, `salt/roles/<role>.sls`, `pillar/top.sls` and
+    /// `pillar/minions/<minion>.sls` (dots in the minion id become `_`).
+    pub fn render(&self) -> Result<BTreeMap<PathBuf, String>, TreeError> {
+        let mut files = BTreeMap::new();
+        let mut role_files: BTreeMap<&str, String> = BTreeMap::new();
+        let mut pillar_owners: BTreeMap<String, &str> = BTreeMap::new();
+        let mut state_top = Vec::new();
+        let mut pillar_top = Vec::new();
+
+        for (minion_id, minion) in &self.minions {
+            if !valid_name(minion_id, 255, true) {
+                return Err(TreeError::BadMinionId {
+                    id: minion_id.clone(),
+                });
+            }
+            for role in &minion.roles {
+                role.validate()?;
+                let text = role.render();
+                match role_files.get(role.name()) {
+                    Some(existing) if *existing != text => {
+                        return Err(TreeError::RoleConflict {
+                            name: role.name().to_owned(),
+                        });
+                    }
+                    Some(_) => {}
+                    None => {
+                        role_files.insert(role.name(), text);
+                    }
+                }
+            }
+            check_minion_states(minion_id, minion)?;
+
+            if !minion.roles.is_empty() {
+                let roles = minion
+                    .roles
+                    .iter()
+                    .map(|role| Node::text(role.sls_name()))
+                    .collect();
+                state_top.push((minion_id.clone(), Node::Seq(roles)));
+            }
+
+            let pillar_name = minion_id.replace('.', "_");
+            if let Some(first) = pillar_owners.get(&pillar_name) {
+                return Err(TreeError::PillarFileClash {
+                    first: (*first).to_owned(),
+                    second: minion_id.clone(),
+                    file: format!("minions/{pillar_name}.sls"),
+                });
+            }
+            pillar_owners.insert(pillar_name.clone(), minion_id);
+            pillar_top.push((
+                minion_id.clone(),
+                Node::Seq(vec![Node::text(format!("minions.{pillar_name}"))]),
+            ));
+            files.insert(
+                PathBuf::from(format!("pillar/minions/{pillar_name}.sls")),
+                yaml::document(&Node::Value(SaltValue::Map(
+                    minion.pillar.clone(),
+                ))),
+            );
+        }
+
+        for (name, text) in role_files {
+            files.insert(PathBuf::from(format!("salt/roles/{name}.sls")), text);
+        }
+        files.insert(PathBuf::from("salt/top.sls"), top_file(state_top));
+        files.insert(PathBuf::from("pillar/top.sls"), top_file(pillar_top));
+        Ok(files)
+    }
+}
+
+fn top_file(targets: Vec<(String, Node)>) -> String {
+    yaml::document(&Node::Map(vec![("base".to_owned(), Node::Map(targets))]))
+}
+
+/// Checks that the states a minion receives have distinct ids and that
+/// every requisite points at one of them.
+fn check_minion_states(
+    minion_id: &str,
+    minion: &Minion,
+) -> Result<(), TreeError> {
+    let mut owners: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
+    for role in &minion.roles {
+        for state in role.states() {
+            if let Some((first_role, _)) = owners.get(state.id()) {
+                return Err(TreeError::DuplicateStateOnMinion {
+                    minion: minion_id.to_owned(),
+                    id: state.id().to_owned(),
+                    first_role: (*first_role).to_owned(),
+                    second_role: role.name().to_owned(),
+                });
+            }
+            owners.insert(state.id(), (role.name(), state.module()));
+        }
+    }
+    for role in &minion.roles {
+        for state in role.states() {
+            for (kind, target) in state.requisites() {
+                let found = owners.get(target.id()).is_some_and(
+                    |(owner_role, module)| {
+                        *owner_role == target.role()
+                            && *module == target.module()
+                    },
+                );
+                if !found {
+                    return Err(TreeError::MissingRequisite {
+                        minion: minion_id.to_owned(),
+                        role: role.name().to_owned(),
+                        state: state.id().to_owned(),
+                        kind: kind.keyword(),
+                        target: target.id().to_owned(),
+                        target_role: target.role().to_owned(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Ascii letters, digits, `_`, `-` (and `.` when `dots`), starting with a
+/// letter or digit, at most `max_len` bytes.
+fn valid_name(name: &str, max_len: usize, dots: bool) -> bool {
+    let mut characters = name.chars();
+    name.len() <= max_len
+        && characters
+            .next()
+            .is_some_and(|first| first.is_ascii_alphanumeric())
+        && characters.all(|rest| {
+            rest.is_ascii_alphanumeric()
+                || rest == '_'
+                || rest == '-'
+                || (dots && rest == '.')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{CmdRun, FileManaged, PkgInstalled, ServiceRunning};
+
+    fn web_role() -> Role {
+        let mut web = Role::new("web");
+        let nginx = web.add(PkgInstalled::new("nginx"));
+        let config = web.add(
+            FileManaged::new("/etc/nginx/nginx.conf")
+                .contents("worker_processes 1;\n")
+                .mode(0o644)
+                .require(&nginx),
+        );
+        web.add(ServiceRunning::new("nginx").id("nginx-service").watch(&config));
+        web
+    }
+
+    fn rendered(tree: &SaltTree, path: &str) -> String {
+        tree.render().unwrap()[&PathBuf::from(path)].clone()
+    }
+
+    #[test]
+    fn role_renders_states_in_order_with_requisites() {
+        let mut tree = SaltTree::new();
+        tree.assign("web-1", &web_role());
+        assert_eq!(
+            rendered(&tree, "salt/roles/web.sls"),
+            "#!yaml
+nginx:
+  pkg.installed:
+    - name: nginx
+/etc/nginx/nginx.conf:
+  file.managed:
+    - name: /etc/nginx/nginx.conf
+    - contents: |
+        worker_processes 1;
+    - mode: '0644'
+    - require:
+        - pkg: nginx
+nginx-service:
+  service.running:
+    - name: nginx
+    - watch:
+        - file: /etc/nginx/nginx.conf
+"
+        );
+    }
+
+    #[test]
+    fn top_files_target_minions_by_id() {
+        let mut tree = SaltTree::new();
+        tree.assign("web-1.example.org", &web_role());
+        tree.set_pillar("web-1.example.org", "port", 8080);
+        tree.set_pillar("db-1", "flag", "yes");
+        let files = tree.render().unwrap();
+        let paths: Vec<_> = files.keys().map(|p| p.display().to_string()).collect();
+        assert_eq!(
+            paths,
+            [
+                "pillar/minions/db-1.sls",
+                "pillar/minions/web-1_example_org.sls",
+                "pillar/top.sls",
+                "salt/roles/web.sls",
+                "salt/top.sls",
+            ]
+        );
+        assert_eq!(
+            files[&PathBuf::from("salt/top.sls")],
+            "#!yaml\nbase:\n  web-1.example.org:\n    - roles.web\n"
+        );
+        assert_eq!(
+            files[&PathBuf::from("pillar/top.sls")],
+            "#!yaml\nbase:\n  db-1:\n    - minions.db-1\n  \
+             web-1.example.org:\n    - minions.web-1_example_org\n"
+        );
+        assert_eq!(
+            files[&PathBuf::from("pillar/minions/db-1.sls")],
+            "#!yaml\nflag: 'yes'\n"
+        );
+    }
+
+    #[test]
+    fn empty_tree_renders_empty_tops() {
+        let files = SaltTree::new().render().unwrap();
+        assert_eq!(files[&PathBuf::from("salt/top.sls")], "#!yaml\nbase: {}\n");
+    }
+
+    #[test]
+    fn cross_role_requisite_includes_the_other_role() {
+        let mut base = Role::new("base");
+        let tools = base.add(PkgInstalled::new("curl"));
+        let mut app = Role::new("app");
+        app.add(CmdRun::new("curl -V").id("probe").require(&tools));
+        let mut tree = SaltTree::new();
+        tree.assign("m1", &base);
+        tree.assign("m1", &app);
+        let text = rendered(&tree, "salt/roles/app.sls");
+        assert!(text.starts_with("#!yaml\ninclude:\n  - roles.base\n"));
+    }
+
+    #[test]
+    fn requisite_outside_the_minion_names_both_ids() {
+        let mut base = Role::new("base");
+        let tools = base.add(PkgInstalled::new("curl"));
+        let mut app = Role::new("app");
+        app.add(CmdRun::new("curl -V").id("probe").require(&tools));
+        let mut tree = SaltTree::new();
+        tree.assign("m1", &app);
+        assert_eq!(
+            tree.render().unwrap_err().to_string(),
+            "state `probe` (role `app`) has a require requisite on `curl` \
+             (role `base`), which minion `m1` does not receive"
+        );
+    }
+
+    #[test]
+    fn duplicate_id_across_roles_names_the_roles() {
+        let mut first = Role::new("first");
+        first.add(PkgInstalled::new("git"));
+        let mut second = Role::new("second");
+        second.add(PkgInstalled::new("git"));
+        let mut tree = SaltTree::new();
+        tree.assign("m1", &first);
+        tree.assign("m1", &second);
+        assert_eq!(
+            tree.render().unwrap_err().to_string(),
+            "minion `m1` receives state id `git` from both role `first` and \
+             role `second`"
+        );
+    }
+
+    #[test]
+    fn duplicate_id_within_a_role_is_rejected() {
+        let mut role = Role::new("tools");
+        role.add(PkgInstalled::new("git"));
+        role.add(PkgInstalled::new("git"));
+        let mut tree = SaltTree::new();
+        tree.assign("m1", &role);
+        assert_eq!(
+            tree.render().unwrap_err(),
+            TreeError::DuplicateStateInRole {
+                role: "tools".to_owned(),
+                id: "git".to_owned()
+            }
+        );
+    }
+
+    #[test]
+    fn conflicting_roles_with_one_name_are_rejected() {
+        let mut first = Role::new("tools");
+        first.add(PkgInstalled::new("git"));
+        let mut second = Role::new("tools");
+        second.add(PkgInstalled::new("curl"));
+        let mut tree = SaltTree::new();
+        tree.assign("m1", &first);
+        tree.assign("m2", &second);
+        assert_eq!(
+            tree.render().unwrap_err().to_string(),
+            "role `tools` is defined twice with different states"
+        );
+    }
+
+    #[test]
+    fn names_are_validated() {
+        let mut tree = SaltTree::new();
+        tree.assign("m1", &Role::new("web.app"));
+        assert!(matches!(
+            tree.render(),
+            Err(TreeError::BadRoleName { .. })
+        ));
+        for id in ["", "*", "web 1", ".hidden", "a/b"] {
+            let mut tree = SaltTree::new();
+            tree.set_pillar(id, "k", 1);
+            assert!(matches!(tree.render(), Err(TreeError::BadMinionId { .. })));
+        }
+    }
+
+    #[test]
+    fn pillar_file_clash_is_reported() {
+        let mut tree = SaltTree::new();
+        tree.set_pillar("web.1", "k", 1);
+        tree.set_pillar("web_1", "k", 1);
+        assert_eq!(
+            tree.render().unwrap_err().to_string(),
+            "minions `web.1` and `web_1` would share the pillar file \
+             `minions/web_1.sls`"
+        );
+    }
+
+    #[test]
+    fn rendering_is_deterministic() {
+        let build = || {
+            let mut tree = SaltTree::new();
+            tree.assign("b", &web_role());
+            tree.assign("a", &web_role());
+            tree.set_pillar("a", "z", 1);
+            tree.set_pillar("a", "y", vec!["x"]);
+            tree.render().unwrap()
+        };
+        assert_eq!(build(), build());
+    }
+}
