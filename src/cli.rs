@@ -1,1 +1,245 @@
-pub fn main() {}
+//! The command line of an environment crate.
+//!
+//! An environment crate's `main` hands a function that declares the
+//! environment to [`main`]:
+//!
+//! ```no_run
+//! use onioncloud::prelude::*;
+//!
+//! fn build(env: &mut Env) -> Result<(), std::convert::Infallible> {
+//!     env.add("main", aws::Vpc::new("10.0.0.0/16"));
+//!     Ok(())
+//! }
+//!
+//! fn main() -> std::process::ExitCode {
+//!     onioncloud::cli::main(build)
+//! }
+//! ```
+//!
+//! and then `cargo run -- validate`, `synth --out DIR`, `plan` and `graph`
+//! work on it. Exit codes follow Terraform's: 0 on success, 1 on error, and
+//! with `plan --detailed-exitcode`, 0 for no changes and 2 for changes.
+
+use std::fmt::Display;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use onioncloud_core::plan::{Plan, State};
+use onioncloud_core::{CompiledEnv, Env, diagram};
+
+use crate::synth::{self, SynthError};
+
+/// Declares, checks, synthesizes and plans one environment.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None)]
+pub struct Cli {
+    /// The environment's name; by default the program's name.
+    #[arg(long, global = true)]
+    pub environment: Option<String>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Compile the environment and check it: names, references, provider
+    /// configurations, dependency cycles, and that it synthesizes.
+    Validate,
+
+    /// Write the Terraform JSON (one root module per cloud), the Salt
+    /// state tree and the pillar tree to a directory. All or nothing: the
+    /// files are written to a temporary directory that replaces DIR only
+    /// once complete, so a failed synth leaves the previous output intact.
+    Synth {
+        /// The output directory.
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+    },
+
+    /// Show what applying would change, compared with the state file.
+    /// Without a state file every resource is a create.
+    Plan {
+        /// The state file; by default `.onioncloud/ENVIRONMENT.state.json`.
+        #[arg(long)]
+        state: Option<PathBuf>,
+
+        /// Print the plan as JSON instead of text.
+        #[arg(long)]
+        json: bool,
+
+        /// Exit 0 when nothing would change and 2 when something would.
+        #[arg(long)]
+        detailed_exitcode: bool,
+    },
+
+    /// Print the dependency graph: an edge points from a resource to what
+    /// it depends on, labelled with the argument that makes it.
+    Graph {
+        /// The notation.
+        #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+        format: GraphFormat,
+    },
+}
+
+/// The notations of `graph`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz DOT.
+    Dot,
+    /// A Mermaid flowchart.
+    Mermaid,
+}
+
+/// Errors of the command line.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The build function failed.
+    #[error("declaring the environment failed: {0}")]
+    Build(String),
+    /// The environment does not compile.
+    #[error(transparent)]
+    Compile(#[from] onioncloud_core::CompileErrors),
+    /// Synthesis failed.
+    #[error(transparent)]
+    Synth(#[from] SynthError),
+    /// The state file is unusable.
+    #[error(transparent)]
+    State(#[from] onioncloud_core::plan::StateError),
+}
+
+/// Runs the command line on the environment `build` declares, with the
+/// process's arguments, and returns the exit code.
+pub fn main<E: Display>(
+    build: impl FnOnce(&mut Env) -> Result<(), E>,
+) -> ExitCode {
+    init_logging();
+    let cli = Cli::parse();
+    match run(cli, build, &mut std::io::stdout()) {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("error: {error}");
+            let mut source = std::error::Error::source(&error);
+            while let Some(cause) = source {
+                eprintln!("  caused by: {cause}");
+                source = cause.source();
+            }
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ONIONCLOUD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn program_name() -> String {
+    std::env::args()
+        .next()
+        .as_deref()
+        .map(Path::new)
+        .and_then(|p| p.file_stem())
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "default".to_owned())
+}
+
+/// Declares and compiles the environment.
+///
+/// # Errors
+///
+/// Fails when `build` fails or the environment does not compile.
+pub fn compile<E: Display>(
+    name: &str,
+    build: impl FnOnce(&mut Env) -> Result<(), E>,
+) -> Result<CompiledEnv, CliError> {
+    let mut env = Env::new(name);
+    build(&mut env).map_err(|e| CliError::Build(e.to_string()))?;
+    Ok(env.compile()?)
+}
+
+/// Runs one parsed command, writing its report to `out`, and returns the
+/// exit code.
+///
+/// # Errors
+///
+/// Fails when the environment does not compile or synthesize, or files
+/// cannot be read or written.
+pub fn run<E: Display>(
+    cli: Cli,
+    build: impl FnOnce(&mut Env) -> Result<(), E>,
+    out: &mut dyn std::io::Write,
+) -> Result<u8, CliError> {
+    let name = cli.environment.unwrap_or_else(program_name);
+    let env = compile(&name, build)?;
+    let write = |out: &mut dyn std::io::Write, text: &str| {
+        out.write_all(text.as_bytes()).map_err(|source| {
+            CliError::Synth(SynthError::Write {
+                path: PathBuf::from("<stdout>"),
+                source,
+            })
+        })
+    };
+    match cli.command {
+        Command::Validate => {
+            synth::render(&env)?;
+            let (resources, data) =
+                env.declarations().iter().fold((0, 0), |(r, d), decl| {
+                    match decl.address.mode {
+                        onioncloud_core::Mode::Managed => (r + 1, d),
+                        onioncloud_core::Mode::Data => (r, d + 1),
+                    }
+                });
+            let text = format!(
+                "Environment {name} is valid: {resources} resources, {data} \
+                 data sources, {} outputs.\n",
+                env.outputs().len()
+            );
+            write(out, &text)?;
+            Ok(0)
+        }
+        Command::Synth { out: dir } => {
+            let count = synth::write(&env, &dir)?;
+            let text =
+                format!("Wrote {count} files to {}.\n", dir.display());
+            write(out, &text)?;
+            Ok(0)
+        }
+        Command::Plan {
+            state,
+            json,
+            detailed_exitcode,
+        } => {
+            let path = state.unwrap_or_else(|| {
+                PathBuf::from(format!(".onioncloud/{name}.state.json"))
+            });
+            let state = State::load(&path)?;
+            let plan = Plan::new(&env, &state);
+            let text = if json {
+                let mut text = serde_json::to_string_pretty(&plan)
+                    .expect("a plan serialises");
+                text.push('\n');
+                text
+            } else {
+                plan.render()
+            };
+            write(out, &text)?;
+            Ok(if detailed_exitcode && plan.has_changes() { 2 } else { 0 })
+        }
+        Command::Graph { format } => {
+            let text = match format {
+                GraphFormat::Dot => diagram::dot(&env),
+                GraphFormat::Mermaid => diagram::mermaid(&env),
+            };
+            write(out, &text)?;
+            Ok(0)
+        }
+    }
+}

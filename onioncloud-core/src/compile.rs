@@ -86,7 +86,7 @@ pub enum CompileError {
     },
 
     /// A dependency cycle, as one minimal cycle.
-    #[error("dependency cycle: {}", display_cycle(.0))]
+    #[error("dependency cycle:{}", display_cycle(.0))]
     Cycle(Vec<CycleStep>),
 }
 
