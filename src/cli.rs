@@ -190,13 +190,13 @@ pub fn run<E: Display>(
     match cli.command {
         Command::Validate => {
             synth::render(&env)?;
-            let (resources, data) =
-                env.declarations().iter().fold((0, 0), |(r, d), decl| {
-                    match decl.address.mode {
-                        onioncloud_core::Mode::Managed => (r + 1, d),
-                        onioncloud_core::Mode::Data => (r, d + 1),
-                    }
-                });
+            let (resources, data) = env.declarations().iter().fold(
+                (0, 0),
+                |(r, d), decl| match decl.address.mode {
+                    onioncloud_core::Mode::Managed => (r + 1, d),
+                    onioncloud_core::Mode::Data => (r, d + 1),
+                },
+            );
             let text = format!(
                 "Environment {name} is valid: {resources} resources, {data} \
                  data sources, {} outputs.\n",
@@ -207,8 +207,7 @@ pub fn run<E: Display>(
         }
         Command::Synth { out: dir } => {
             let count = synth::write(&env, &dir)?;
-            let text =
-                format!("Wrote {count} files to {}.\n", dir.display());
+            let text = format!("Wrote {count} files to {}.\n", dir.display());
             write(out, &text)?;
             Ok(0)
         }
@@ -231,7 +230,11 @@ pub fn run<E: Display>(
                 plan.render()
             };
             write(out, &text)?;
-            Ok(if detailed_exitcode && plan.has_changes() { 2 } else { 0 })
+            Ok(if detailed_exitcode && plan.has_changes() {
+                2
+            } else {
+                0
+            })
         }
         Command::Graph { format } => {
             let text = match format {

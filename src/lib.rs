@@ -24,8 +24,7 @@ pub use onioncloud_salt as salt;
 pub mod cli;
 pub mod synth;
 
-#[cfg(feature = "aws")]
-pub use onioncloud_providers::aws;
+pub use onioncloud_providers::{aws, gcp, private};
 
 /// What an environment crate needs in scope.
 pub mod prelude {
@@ -33,5 +32,5 @@ pub mod prelude {
         Backend, Env, GenericResource, Handle, Input, Meta, Output, SecretRef,
         Variable, concat,
     };
-    pub use onioncloud_providers::aws;
+    pub use onioncloud_providers::{aws, gcp, private};
 }

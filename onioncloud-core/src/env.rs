@@ -72,7 +72,7 @@ impl Meta {
 
     /// Adds a dependency that no reference expresses.
     pub fn depends_on(mut self, target: &impl HasAddress) -> Self {
-        self.depends_on.push(target.address().clone());
+        self.depends_on.push(target.resource_address().clone());
         self
     }
 
@@ -549,7 +549,7 @@ impl Env {
         configuration: impl Configuration + 'static,
     ) {
         self.configurations.push(ConfigurationDecl {
-            target: target.address().clone(),
+            target: target.resource_address().clone(),
             configuration: Box::new(configuration),
             location: SourceLocation::caller(),
         });
@@ -559,7 +559,7 @@ impl Env {
     pub fn moved(&mut self, from: Address, to: &impl HasAddress) {
         self.moved.push(Moved {
             from,
-            to: to.address().clone(),
+            to: to.resource_address().clone(),
         });
     }
 

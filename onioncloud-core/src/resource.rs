@@ -78,7 +78,7 @@ impl<R: TypedResource> Handle<R> {
     }
 
     /// The resource's address.
-    pub fn address(&self) -> &Address {
+    pub fn resource_address(&self) -> &Address {
         &self.address
     }
 
@@ -112,17 +112,17 @@ impl<R: TypedResource> Deref for Handle<R> {
 /// `depends_on` and by configurations attached to machines.
 pub trait HasAddress {
     /// The address.
-    fn address(&self) -> &Address;
+    fn resource_address(&self) -> &Address;
 }
 
 impl<R: TypedResource> HasAddress for Handle<R> {
-    fn address(&self) -> &Address {
+    fn resource_address(&self) -> &Address {
         &self.address
     }
 }
 
 impl HasAddress for Address {
-    fn address(&self) -> &Address {
+    fn resource_address(&self) -> &Address {
         self
     }
 }

@@ -1,1 +1,23 @@
-//! p
+//! Typed resources for AWS, Google Cloud and the private cloud (Proxmox VE,
+//! OpenStack, Ceph), and the cross-cloud components built from them.
+//!
+//! Each resource type is a struct named after the provider's resource, with
+//! the provider's attribute names: a constructor takes the required
+//! arguments, a setter per optional argument, one method per repeated
+//! nested block, and the handle that [`Env::add`](onioncloud_core::Env::add)
+//! returns gives typed attribute outputs.
+//!
+//! Each cloud sits behind a cargo feature (`aws`, `gcp`, `private`), all on
+//! by default.
+
+#[cfg(feature = "aws")]
+pub mod aws;
+#[cfg(all(feature = "aws", feature = "gcp", feature = "private"))]
+pub mod components;
+#[cfg(feature = "gcp")]
+pub mod gcp;
+#[cfg(feature = "private")]
+pub mod private;
+
+/// Tags or labels: string keys to string values.
+pub type Tags = std::collections::BTreeMap<String, String>;

@@ -1,1 +1,94 @@
-//! Salt.
+//! Typed SaltStack states, roles, top files and pillar for OnionCloud.
+//!
+//! A machine's configuration is a list of **roles**. A [`Role`] is a named
+//! set of [`State`]s and becomes one SLS file, `roles/<name>.sls`. A
+//! [`SaltTree`] says which minion receives which roles and carries each
+//! minion's pillar; [`SaltTree::render`] checks everything and produces the
+//! files of a Salt file tree:
+//!
+//! | path | contents |
+//! | --- | --- |
+//! | `salt/top.sls` | each minion id → its roles, like `roles.web` |
+//! | `salt/roles/<role>.sls` | the role's states |
+//! | `pillar/top.sls` | each minion id → `minions.<id>` |
+//! | `pillar/minions/<id>.sls` | the minion's pillar (dots in ids become `_`) |
+//!
+//! # Example
+//!
+//! ```
+//! use onioncloud_salt::{
+//!     CmdRun, FileManaged, PkgInstalled, Role, SaltTree, ServiceRunning,
+//! };
+//!
+//! let mut web = Role::new("web");
+//! // Adding a state returns a handle for requisites: no stringly typing.
+//! let nginx = web.add(PkgInstalled::new("nginx"));
+//! let config = web.add(
+//!     FileManaged::new("/etc/nginx/conf.d/site.conf")
+//!         .contents("server { listen 80; }\n")
+//!         .mode(0o644)
+//!         .require(&nginx),
+//! );
+//! web.add(
+//!     ServiceRunning::new("nginx")
+//!         .id("nginx-service")
+//!         .enable(true)
+//!         .watch(&config),
+//! );
+//! web.add(
+//!     CmdRun::new("nginx -t")
+//!         .id("nginx-config-test")
+//!         .onchanges(&config),
+//! );
+//!
+//! let mut tree = SaltTree::new();
+//! tree.assign("web-1", &web);
+//! tree.set_pillar("web-1", "motd", "yes"); // stays the string "yes"
+//!
+//! let files = tree.render()?;
+//! let top = &files[std::path::Path::new("salt/top.sls")];
+//! assert_eq!(top, "#!yaml\nbase:\n  web-1:\n    - roles.web\n");
+//! # Ok::<(), onioncloud_salt::TreeError>(())
+//! ```
+//!
+//! # What rendering checks
+//!
+//! Role names and minion ids must be simple names; state ids must be unique
+//! within what one minion receives; every requisite must point at a state
+//! the same minion receives (a requisite into another role adds an
+//! `include` of that role, so each role SLS also works on its own); state
+//! functions must be `module.function`; requisite keywords cannot be passed
+//! as plain arguments.
+//!
+//! # YAML
+//!
+//! Every file starts with `#!yaml`, which selects Salt's YAML renderer alone:
+//! Jinja never runs, so `{{`, `{%` and `{#` in data arrive untouched. Salt
+//! loads YAML 1.1, where `yes`, `0644`, `1_000` or `2024-01-02` are not
+//! strings; strings are therefore written plain only when unmistakable, and
+//! quoted (or as literal block scalars for multi-line text) otherwise, so
+//! Salt reads back exactly the string that was given. File modes are
+//! written as quoted octal strings such as `'0644'`.
+//!
+//! # Running Salt
+//!
+//! [`runner::SaltCall`] runs a rendered tree with a masterless `salt-call
+//! --local` in a throwaway directory: [`show_sls`](runner::SaltCall::show_sls),
+//! [`apply_test`](runner::SaltCall::apply_test),
+//! [`apply`](runner::SaltCall::apply) and the pillar functions.
+
+mod machine;
+mod state;
+mod tree;
+mod value;
+mod yaml;
+
+pub mod runner;
+
+pub use machine::{Machine, MachineError, sdb_uri, synth};
+pub use state::{
+    CmdRun, FileDirectory, FileManaged, PkgInstalled, Requisite,
+    ServiceRunning, State, StateError, StateRef, UserPresent,
+};
+pub use tree::{Role, SaltTree, TreeError};
+pub use value::{SaltValue, ValueError};

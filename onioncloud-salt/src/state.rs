@@ -4,7 +4,15 @@
 use crate::value::SaltValue;
 
 /// Errors in a single state, found when a tree is rendered.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    thiserror::Error,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub enum StateError {
     /// The state id is empty.
     #[error("state id is empty (function {function})")]
@@ -51,8 +59,8 @@ pub enum StateError {
     SelfRequisite {
         /// The state id.
         id: String,
-        /// The requisite keyword.
-        kind: &'static str,
+        /// The requisite kind.
+        kind: Requisite,
     },
 }
 
@@ -60,7 +68,18 @@ pub enum StateError {
 ///
 /// The `…In` kinds are the reverse forms: `a.requisite(RequireIn, &b)` means
 /// `b` requires `a`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub enum Requisite {
     /// Run after the target, and only if it succeeded.
     Require,
@@ -132,9 +151,26 @@ impl Requisite {
     ];
 }
 
+impl std::fmt::Display for Requisite {
+    /// Writes the keyword, like `require`.
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(self.keyword())
+    }
+}
+
 /// A handle to a state that was added to a [`Role`](crate::Role), used to
 /// point requisites at it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct StateRef {
     pub(crate) role: String,
     pub(crate) id: String,
@@ -172,7 +208,7 @@ impl StateRef {
 ///     .arg("utc", true);
 /// assert_eq!(state.module(), "timezone");
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct State {
     id: String,
     function: String,
@@ -275,7 +311,10 @@ impl State {
                 mode,
             });
         }
-        self.set_arg("mode".to_owned(), SaltValue::String(format!("{mode:04o}")));
+        self.set_arg(
+            "mode".to_owned(),
+            SaltValue::String(format!("{mode:04o}")),
+        );
     }
 
     /// Checks everything about the state that does not depend on other
@@ -296,10 +335,8 @@ impl State {
                 id: self.id.clone(),
             });
         }
-        let function_ok = self
-            .function
-            .split_once('.')
-            .is_some_and(|(module, name)| {
+        let function_ok =
+            self.function.split_once('.').is_some_and(|(module, name)| {
                 is_identifier(module) && is_identifier(name)
             });
         if !function_ok {
@@ -309,9 +346,8 @@ impl State {
             });
         }
         for (name, _) in &self.args {
-            let is_requisite = Requisite::ALL
-                .iter()
-                .any(|kind| kind.keyword() == name);
+            let is_requisite =
+                Requisite::ALL.iter().any(|kind| kind.keyword() == name);
             if !is_identifier(name) || is_requisite || name.starts_with("__") {
                 return Err(StateError::BadArgument {
                     id: self.id.clone(),
@@ -323,7 +359,7 @@ impl State {
             if target.id == self.id && target.module == self.module() {
                 return Err(StateError::SelfRequisite {
                     id: self.id.clone(),
-                    kind: kind.keyword(),
+                    kind: *kind,
                 });
             }
         }

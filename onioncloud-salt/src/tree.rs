@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use crate::state::{State, StateError, StateRef};
+use crate::state::{Requisite, State, StateError, StateRef};
 use crate::value::SaltValue;
 use crate::yaml::{self, Node};
 
@@ -91,8 +91,8 @@ pub enum TreeError {
         role: String,
         /// The id of the state holding the requisite.
         state: String,
-        /// The requisite keyword.
-        kind: &'static str,
+        /// The requisite kind.
+        kind: Requisite,
         /// The id of the target state.
         target: String,
         /// The role the target was added to.
@@ -103,7 +103,7 @@ pub enum TreeError {
 /// A named set of states: one SLS file, `roles/<name>.sls`.
 ///
 /// Adding a state returns a [`StateRef`] for requisites of later states.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Role {
     name: String,
     states: Vec<State>,
@@ -254,7 +254,10 @@ impl SaltTree {
     }
 
     /// The pillar of a minion.
-    pub fn pillar(&self, minion_id: &str) -> Option<&BTreeMap<String, SaltValue>> {
+    pub fn pillar(
+        &self,
+        minion_id: &str,
+    ) -> Option<&BTreeMap<String, SaltValue>> {
         self.minions.get(minion_id).map(|minion| &minion.pillar)
     }
 
@@ -368,7 +371,7 @@ fn check_minion_states(
                         minion: minion_id.to_owned(),
                         role: role.name().to_owned(),
                         state: state.id().to_owned(),
-                        kind: kind.keyword(),
+                        kind: *kind,
                         target: target.id().to_owned(),
                         target_role: target.role().to_owned(),
                     });
@@ -409,7 +412,11 @@ mod tests {
                 .mode(0o644)
                 .require(&nginx),
         );
-        web.add(ServiceRunning::new("nginx").id("nginx-service").watch(&config));
+        web.add(
+            ServiceRunning::new("nginx")
+                .id("nginx-service")
+                .watch(&config),
+        );
         web
     }
 
@@ -451,7 +458,8 @@ nginx-service:
         tree.set_pillar("web-1.example.org", "port", 8080);
         tree.set_pillar("db-1", "flag", "yes");
         let files = tree.render().unwrap();
-        let paths: Vec<_> = files.keys().map(|p| p.display().to_string()).collect();
+        let paths: Vec<_> =
+            files.keys().map(|p| p.display().to_string()).collect();
         assert_eq!(
             paths,
             [
@@ -562,14 +570,14 @@ nginx-service:
     fn names_are_validated() {
         let mut tree = SaltTree::new();
         tree.assign("m1", &Role::new("web.app"));
-        assert!(matches!(
-            tree.render(),
-            Err(TreeError::BadRoleName { .. })
-        ));
+        assert!(matches!(tree.render(), Err(TreeError::BadRoleName { .. })));
         for id in ["", "*", "web 1", ".hidden", "a/b"] {
             let mut tree = SaltTree::new();
             tree.set_pillar(id, "k", 1);
-            assert!(matches!(tree.render(), Err(TreeError::BadMinionId { .. })));
+            assert!(matches!(
+                tree.render(),
+                Err(TreeError::BadMinionId { .. })
+            ));
         }
     }
 

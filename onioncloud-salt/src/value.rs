@@ -21,7 +21,7 @@ pub enum ValueError {
 /// Maps are ordered by key so rendered output is deterministic. Strings are
 /// always emitted so that Salt reads them back as the very same string, even
 /// when they look like a number, a boolean or a date to YAML 1.1.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum SaltValue {
     /// YAML `null`, Python `None`.
     Null,

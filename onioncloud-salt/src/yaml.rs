@@ -332,10 +332,12 @@ fn double_quoted(text: &str) -> String {
 /// something other than spaces (chomping cannot express blank-only text).
 fn literal_block_fits(text: &str) -> bool {
     text.contains('\n')
+        && text.chars().all(|character| {
+            matches!(character, '\n' | '\t') || is_printable(character)
+        })
         && text
             .chars()
-            .all(|character| matches!(character, '\n' | '\t') || is_printable(character))
-        && text.chars().any(|character| !matches!(character, ' ' | '\n'))
+            .any(|character| !matches!(character, ' ' | '\n'))
 }
 
 /// Writes ` |<indent><chomping>` and the lines of `text` at column `indent`.
@@ -371,6 +373,7 @@ fn literal_block(out: &mut String, text: &str, indent: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn value_document(value: SaltValue) -> String {
         document(&Node::Map(vec![("key".to_owned(), Node::Value(value))]))
@@ -379,9 +382,32 @@ mod tests {
     #[test]
     fn yaml_1_1_lookalikes_are_quoted() {
         for text in [
-            "yes", "No", "oN", "OFF", "y", "N", "true", "Null", "~", "", "1.10",
-            "0644", "1_000", "2024_01_02", "2024-01-02", ".5", "0x1f", "1e3",
-            ".inf", "-.inf", ".NaN", "0b101", "190:20:30", "+1", "-1", "=",
+            "yes",
+            "No",
+            "oN",
+            "OFF",
+            "y",
+            "N",
+            "true",
+            "Null",
+            "~",
+            "",
+            "1.10",
+            "0644",
+            "1_000",
+            "2024_01_02",
+            "2024-01-02",
+            ".5",
+            "0x1f",
+            "1e3",
+            ".inf",
+            "-.inf",
+            ".NaN",
+            "0b101",
+            "190:20:30",
+            "+1",
+            "-1",
+            "=",
             "<<",
         ] {
             let rendered = flow_scalar(text);
@@ -395,9 +421,27 @@ mod tests {
     #[test]
     fn indicators_and_comment_markers_are_quoted() {
         for text in [
-            "*x", "&x", "!x", "%x", "@x", "`x", "{x", "[x", "|x", ">x", "#x",
-            "- x", "? x", ": x", "a: b", "a #b", " lead", "trail ", "a,b",
-            "C:\\Windows", "{{ pillar }}",
+            "*x",
+            "&x",
+            "!x",
+            "%x",
+            "@x",
+            "`x",
+            "{x",
+            "[x",
+            "|x",
+            ">x",
+            "#x",
+            "- x",
+            "? x",
+            ": x",
+            "a: b",
+            "a #b",
+            " lead",
+            "trail ",
+            "a,b",
+            "C:\\Windows",
+            "{{ pillar }}",
         ] {
             let rendered = flow_scalar(text);
             assert!(rendered.starts_with('\''), "{text:?} as {rendered}");
@@ -406,8 +450,7 @@ mod tests {
 
     #[test]
     fn ordinary_words_and_paths_stay_plain() {
-        for text in ["nginx", "/etc/nginx/nginx.conf", "pkg.installed", "a b"]
-        {
+        for text in ["nginx", "/etc/nginx/nginx.conf", "pkg.installed", "a b"] {
             assert_eq!(flow_scalar(text), text);
         }
     }
@@ -493,6 +536,84 @@ mod tests {
             "#!yaml\nempty: []\nlist:\n  - 1\n  - 2\nmaps:\n  - a: 1\n    b: \
              2\n  - - - x\n"
         );
+    }
+
+    /// Reads a document back with yaml-rust2. It follows YAML 1.2, which
+    /// agrees with YAML 1.1 on everything the emitter quotes; the YAML 1.1
+    /// oracle is real Salt, in `tests/salt_oracle.rs`.
+    fn parse_back(text: &str) -> SaltValue {
+        use yaml_rust2::{Yaml, YamlLoader};
+        fn convert(node: &Yaml) -> SaltValue {
+            match node {
+                Yaml::Null => SaltValue::Null,
+                Yaml::Boolean(flag) => SaltValue::Bool(*flag),
+                Yaml::Integer(number) => SaltValue::Int(*number),
+                Yaml::Real(_) => SaltValue::Float(node.as_f64().unwrap()),
+                Yaml::String(text) => SaltValue::String(text.clone()),
+                Yaml::Array(items) => {
+                    SaltValue::List(items.iter().map(convert).collect())
+                }
+                Yaml::Hash(entries) => SaltValue::Map(
+                    entries
+                        .iter()
+                        .map(|(key, value)| {
+                            let key = key.as_str().expect("string key");
+                            (key.to_owned(), convert(value))
+                        })
+                        .collect(),
+                ),
+                other => panic!("unexpected node {other:?}"),
+            }
+        }
+        let documents = YamlLoader::load_from_str(text)
+            .unwrap_or_else(|error| panic!("{error}:\n{text}"));
+        convert(&documents[0])
+    }
+
+    fn tricky_string() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "[ \t\n\r:#'\"\\{}%&*!|>?@`,\\[\\]a-z0-9._-]{0,12}",
+            proptest::collection::vec(
+                "[ \t]{0,3}[a-z#:-]{0,4}[ \t]{0,2}",
+                0..5
+            )
+            .prop_map(|lines| lines.join("\n")),
+        ]
+    }
+
+    fn salt_value() -> impl Strategy<Value = SaltValue> {
+        let leaf = prop_oneof![
+            Just(SaltValue::Null),
+            any::<bool>().prop_map(SaltValue::Bool),
+            any::<i64>().prop_map(SaltValue::Int),
+            any::<f64>()
+                .prop_filter("nan never equals itself", |n| !n.is_nan())
+                .prop_map(SaltValue::Float),
+            tricky_string().prop_map(SaltValue::String),
+        ];
+        leaf.prop_recursive(3, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6)
+                    .prop_map(SaltValue::List),
+                proptest::collection::btree_map(tricky_string(), inner, 0..6)
+                    .prop_map(SaltValue::Map),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn emitted_documents_parse_back_to_the_same_value(
+            value in salt_value(),
+        ) {
+            let document =
+                document(&Node::Map(vec![("v".to_owned(), Node::Value(value.clone()))]));
+            let expected: SaltValue = [("v", value)].into_iter().collect();
+            prop_assert_eq!(parse_back(&document), expected, "{}", document);
+        }
     }
 
     #[test]

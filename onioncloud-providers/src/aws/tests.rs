@@ -1,0 +1,654 @@
+//! Every typed AWS resource, declared once and checked against the
+//! provider's schema.
+
+use std::collections::BTreeSet;
+
+use onioncloud_core::{Env, SecretRef, concat, terraform};
+use serde_json::Value as Json;
+
+use super::*;
+
+/// One of every typed resource, wired together through their outputs.
+pub(super) fn every_type() -> Env {
+    let mut env = Env::new("test");
+    env.provider(Provider::region("eu-west-1"));
+    let tags = [("team", "platform")];
+
+    // Network.
+    let vpc = env.add(
+        "main",
+        Vpc::new("10.0.0.0/16")
+            .enable_dns_hostnames(true)
+            .enable_dns_support(true)
+            .tags(tags),
+    );
+    let public_a = env.add(
+        "public_a",
+        Subnet::new(vpc.id(), "10.0.1.0/24")
+            .availability_zone("eu-west-1a")
+            .map_public_ip_on_launch(false),
+    );
+    let public_b = env.add(
+        "public_b",
+        Subnet::new(vpc.id(), "10.0.2.0/24").availability_zone("eu-west-1b"),
+    );
+    let igw =
+        env.add("main", InternetGateway::new().vpc_id(vpc.id()).tags(tags));
+    let routes = env.add("public", RouteTable::new(vpc.id()).tags(tags));
+    env.add(
+        "default",
+        Route::new(routes.id())
+            .destination_cidr_block("0.0.0.0/0")
+            .gateway_id(igw.id()),
+    );
+    env.add(
+        "public_a",
+        RouteTableAssociation::new(routes.id()).subnet_id(public_a.id()),
+    );
+    let lb_sg = env.add(
+        "lb",
+        SecurityGroup::new(vpc.id())
+            .name("lb")
+            .description("The load balancer")
+            .ingress(
+                SecurityGroupRule::new(443, 443, "tcp")
+                    .cidr_blocks(["0.0.0.0/0"])
+                    .description("HTTPS"),
+            )
+            .ingress(
+                SecurityGroupRule::new(80, 80, "tcp")
+                    .ipv6_cidr_blocks(["::/0"]),
+            )
+            .egress(SecurityGroupRule::new(0, 0, "-1").self_(true))
+            .tags(tags),
+    );
+    let web_sg =
+        env.add("web", SecurityGroup::new(vpc.id()).name_prefix("web-"));
+    env.add(
+        "web_from_lb",
+        VpcSecurityGroupIngressRule::new(web_sg.id(), "tcp")
+            .from_port(8080)
+            .to_port(8080)
+            .referenced_security_group_id(lb_sg.id())
+            .description("From the load balancer"),
+    );
+    env.add(
+        "web_out",
+        VpcSecurityGroupEgressRule::new(web_sg.id(), "-1")
+            .cidr_ipv4("0.0.0.0/0")
+            .tags(tags),
+    );
+
+    // Monitoring.
+    let flow_logs = env.add(
+        "flow",
+        CloudwatchLogGroup::new()
+            .name("/vpc/main/flow")
+            .retention_in_days(90)
+            .kms_key_id("arn:aws:kms:eu-west-1:111122223333:key/logs")
+            .tags(tags),
+    );
+    env.add(
+        "main",
+        FlowLog::new()
+            .vpc_id(vpc.id())
+            .traffic_type("ALL")
+            .log_destination(flow_logs.arn())
+            .iam_role_arn("arn:aws:iam::111122223333:role/flow-logs")
+            .max_aggregation_interval(60),
+    );
+
+    // Storage.
+    let logs = env.add(
+        "logs",
+        S3Bucket::new().bucket_prefix("logs-").force_destroy(false),
+    );
+    let assets = env.add(
+        "assets",
+        S3Bucket::new().bucket("onioncloud-test-assets").tags(tags),
+    );
+    env.add(
+        "assets",
+        S3BucketServerSideEncryptionConfiguration::kms(
+            assets.bucket(),
+            "alias/s3",
+        ),
+    );
+    env.add(
+        "logs",
+        S3BucketServerSideEncryptionConfiguration::new(
+            logs.id(),
+            S3ServerSideEncryptionRule::new()
+                .apply_server_side_encryption_by_default(
+                    ApplyServerSideEncryptionByDefault::new("AES256"),
+                ),
+        ),
+    );
+    env.add("assets", S3BucketVersioning::enabled(assets.id()));
+    env.add(
+        "logs",
+        S3BucketVersioning::new(
+            logs.id(),
+            VersioningConfiguration::new("Suspended"),
+        ),
+    );
+    env.add("assets", S3BucketPublicAccessBlock::all(assets.id()));
+    env.add(
+        "logs",
+        S3BucketPublicAccessBlock::new(logs.id()).block_public_acls(true),
+    );
+    env.add(
+        "assets",
+        S3BucketLogging::new(assets.id(), logs.id(), "s3/assets/"),
+    );
+
+    // Compute.
+    let web = env.add(
+        "web",
+        Instance::new("ami-0123456789abcdef0", "t3.small")
+            .subnet_id(public_a.id())
+            .vpc_security_group_ids(vec![web_sg.id()])
+            .associate_public_ip_address(false)
+            .key_name("ops")
+            .user_data("#cloud-config\n")
+            .user_data_replace_on_change(true)
+            .iam_instance_profile("web")
+            .monitoring(true)
+            .tags(tags)
+            .root_block_device(
+                RootBlockDevice::new()
+                    .encrypted(true)
+                    .volume_size(20)
+                    .volume_type("gp3"),
+            )
+            .ebs_block_device(
+                EbsBlockDevice::new("/dev/sdf")
+                    .encrypted(true)
+                    .volume_size(50),
+            )
+            .metadata_options(
+                MetadataOptions::new()
+                    .http_tokens("required")
+                    .http_endpoint("enabled"),
+            ),
+    );
+
+    // Database.
+    let subnets = env.add(
+        "db",
+        DbSubnetGroup::new(vec![public_a.id(), public_b.id()])
+            .name("db")
+            .tags(tags),
+    );
+    let db = env.add(
+        "orders",
+        DbInstance::new("postgres", "db.t4g.micro")
+            .identifier("orders")
+            .engine_version("16")
+            .allocated_storage(20)
+            .max_allocated_storage(100)
+            .storage_encrypted(true)
+            .db_name("orders")
+            .username("orders")
+            .password(SecretRef::aws("prod/orders-db"))
+            .db_subnet_group_name(subnets.name())
+            .vpc_security_group_ids(vec![web_sg.id()])
+            .publicly_accessible(false)
+            .multi_az(true)
+            .backup_retention_period(7)
+            .skip_final_snapshot(false)
+            .final_snapshot_identifier("orders-final")
+            .deletion_protection(true)
+            .enabled_cloudwatch_logs_exports(["postgresql"])
+            .tags(tags),
+    );
+    env.add(
+        "managed",
+        DbInstance::new("mysql", "db.t4g.micro")
+            .allocated_storage(20)
+            .username("admin")
+            .manage_master_user_password(true)
+            .db_subnet_group_name(subnets.id())
+            .skip_final_snapshot(true),
+    );
+
+    // Secrets.
+    env.add(
+        "orders_db",
+        SecretsmanagerSecret::new()
+            .name("prod/orders-db")
+            .description("The orders database's master password")
+            .kms_key_id("alias/secrets")
+            .recovery_window_in_days(30)
+            .tags(tags),
+    );
+
+    // Load balancing.
+    let lb = env.add(
+        "front",
+        Lb::new()
+            .name("front")
+            .load_balancer_type("application")
+            .internal(false)
+            .subnets(vec![public_a.id(), public_b.id()])
+            .security_groups(vec![lb_sg.id()])
+            .drop_invalid_header_fields(true)
+            .access_logs(
+                LbAccessLogs::new(logs.bucket()).enabled(true).prefix("lb"),
+            )
+            .tags(tags),
+    );
+    let tg = env.add(
+        "web",
+        LbTargetGroup::new()
+            .name("web")
+            .port(8080)
+            .protocol("HTTP")
+            .vpc_id(vpc.id())
+            .deregistration_delay("30")
+            .health_check(
+                LbTargetGroupHealthCheck::new()
+                    .path("/healthz")
+                    .matcher("200")
+                    .interval(15)
+                    .port("traffic-port"),
+            )
+            .stickiness(
+                LbTargetGroupStickiness::new("lb_cookie").enabled(false),
+            ),
+    );
+    env.add(
+        "web",
+        LbTargetGroupAttachment::new(tg.arn(), web.id()).port(8080),
+    );
+    env.add(
+        "https",
+        LbListener::new(lb.arn(), LbListenerAction::forward_to(tg.arn()))
+            .port(443)
+            .protocol("HTTPS")
+            .certificate_arn(
+                "arn:aws:acm:eu-west-1:111122223333:certificate/front",
+            )
+            .ssl_policy("ELBSecurityPolicy-TLS13-1-2-2021-06"),
+    );
+    env.add(
+        "http",
+        LbListener::new(lb.arn(), LbListenerAction::redirect_to_https())
+            .port(80)
+            .protocol("HTTP"),
+    );
+    env.add(
+        "weighted",
+        LbListener::new(
+            lb.arn(),
+            LbListenerAction::new("forward").forward(
+                LbListenerForward::new(
+                    LbListenerForwardTargetGroup::new(tg.arn()).weight(90),
+                )
+                .target_group(
+                    LbListenerForwardTargetGroup::new(tg.arn()).weight(10),
+                )
+                .stickiness(LbListenerForwardStickiness::new(60).enabled(true)),
+            ),
+        )
+        .port(8443)
+        .protocol("HTTPS")
+        .certificate_arn("arn:aws:acm:eu-west-1:111122223333:certificate/x")
+        .default_action(LbListenerAction::new("fixed-response").order(99)),
+    );
+    env.add(
+        "maintenance",
+        LbListener::new(
+            lb.arn(),
+            LbListenerAction::new("fixed-response").fixed_response(
+                LbListenerFixedResponse::new("text/plain")
+                    .message_body("down for maintenance")
+                    .status_code("503"),
+            ),
+        )
+        .port(8080)
+        .protocol("HTTP"),
+    );
+
+    // Alarms.
+    env.add(
+        "web_cpu",
+        CloudwatchMetricAlarm::new("web-cpu", "GreaterThanThreshold", 3)
+            .namespace("AWS/EC2")
+            .metric_name("CPUUtilization")
+            .dimensions([("InstanceId", web.id())])
+            .statistic("Average")
+            .period(300)
+            .threshold(80.5)
+            .treat_missing_data("breaching")
+            .alarm_actions(["arn:aws:sns:eu-west-1:111122223333:ops"])
+            .tags(tags),
+    );
+
+    let url: [Input<String>; 2] = ["https://".into(), lb.dns_name().into()];
+    env.output::<String>("url", concat(url));
+    env.output::<String>("db", db.endpoint());
+    env.output::<i64>("db_port", db.port());
+    env.output::<String>("bucket", assets.bucket_regional_domain_name());
+    env.output::<String>("web_ip", web.private_ip());
+    env.output::<String>("lb_zone", lb.zone_id());
+    env
+}
+
+/// Every Terraform type the AWS module declares.
+const TYPES: &[&str] = &[
+    Vpc::TYPE,
+    Subnet::TYPE,
+    InternetGateway::TYPE,
+    RouteTable::TYPE,
+    Route::TYPE,
+    RouteTableAssociation::TYPE,
+    SecurityGroup::TYPE,
+    VpcSecurityGroupIngressRule::TYPE,
+    VpcSecurityGroupEgressRule::TYPE,
+    FlowLog::TYPE,
+    Instance::TYPE,
+    S3Bucket::TYPE,
+    S3BucketServerSideEncryptionConfiguration::TYPE,
+    S3BucketVersioning::TYPE,
+    S3BucketPublicAccessBlock::TYPE,
+    S3BucketLogging::TYPE,
+    DbInstance::TYPE,
+    DbSubnetGroup::TYPE,
+    Lb::TYPE,
+    LbTargetGroup::TYPE,
+    LbTargetGroupAttachment::TYPE,
+    LbListener::TYPE,
+    SecretsmanagerSecret::TYPE,
+    CloudwatchLogGroup::TYPE,
+    CloudwatchMetricAlarm::TYPE,
+];
+
+/// The synthesized `aws/main.tf.json` of [`every_type`].
+fn synthesized() -> Json {
+    let compiled = every_type().compile().expect("the environment compiles");
+    let files = terraform::synth(&compiled).expect("it synthesizes");
+    serde_json::from_str(&files["aws/main.tf.json"]).expect("valid JSON")
+}
+
+fn schema() -> Json {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/aws.json");
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("reading {path}: {e}"));
+    serde_json::from_str(&text).expect("the schema is JSON")
+}
+
+/// Meta-arguments, which no schema lists.
+const META: &[&str] =
+    &["count", "depends_on", "for_each", "lifecycle", "provider"];
+
+fn flag(attribute: &Json, name: &str) -> bool {
+    attribute[name].as_bool().unwrap_or(false)
+}
+
+/// Whether `value` is a reference or template, whose type Terraform
+/// checks only once it is known.
+fn is_expression(value: &Json) -> bool {
+    value.as_str().is_some_and(|s| s.contains("${"))
+}
+
+/// Checks a value against a schema type such as `"string"` or
+/// `["set", ["object", {...}]]`; an object type needs every field.
+fn check_type(value: &Json, ty: &Json, path: &str, errors: &mut Vec<String>) {
+    if is_expression(value) || value.is_null() {
+        return;
+    }
+    let ok = match ty {
+        Json::String(kind) => match kind.as_str() {
+            "string" => value.is_string(),
+            "number" => value.is_number(),
+            "bool" => value.is_boolean(),
+            _ => true,
+        },
+        Json::Array(parts) => match (parts[0].as_str(), &parts[1]) {
+            (Some("list" | "set"), element) => match value.as_array() {
+                Some(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        check_type(
+                            item,
+                            element,
+                            &format!("{path}[{i}]"),
+                            errors,
+                        );
+                    }
+                    true
+                }
+                None => false,
+            },
+            (Some("map"), element) => match value.as_object() {
+                Some(map) => {
+                    for (key, item) in map {
+                        check_type(
+                            item,
+                            element,
+                            &format!("{path}.{key}"),
+                            errors,
+                        );
+                    }
+                    true
+                }
+                None => false,
+            },
+            (Some("object"), Json::Object(fields)) => match value.as_object() {
+                Some(object) => {
+                    let want: BTreeSet<&String> = fields.keys().collect();
+                    let have: BTreeSet<&String> = object.keys().collect();
+                    for missing in want.difference(&have) {
+                        errors.push(format!(
+                            "{path}: object field `{missing}` missing (an \
+                             object attribute needs every field)"
+                        ));
+                    }
+                    for extra in have.difference(&want) {
+                        errors.push(format!(
+                            "{path}: `{extra}` is no field of the object"
+                        ));
+                    }
+                    for (key, item) in object {
+                        if let Some(field) = fields.get(key) {
+                            check_type(
+                                item,
+                                field,
+                                &format!("{path}.{key}"),
+                                errors,
+                            );
+                        }
+                    }
+                    true
+                }
+                None => false,
+            },
+            _ => true,
+        },
+        _ => true,
+    };
+    if !ok {
+        errors.push(format!("{path}: {value} is not of type {ty}"));
+    }
+}
+
+/// Checks a resource body or nested block against its schema block.
+fn check_block(
+    body: &Json,
+    schema: &Json,
+    path: &str,
+    errors: &mut Vec<String>,
+) {
+    let Some(body) = body.as_object() else {
+        errors.push(format!("{path}: not an object"));
+        return;
+    };
+    let attributes = &schema["attributes"];
+    let blocks = &schema["blocks"];
+    for (key, value) in body {
+        let here = format!("{path}.{key}");
+        if path.matches('.').count() == 1 && META.contains(&key.as_str()) {
+            continue;
+        }
+        if let Some(attribute) = attributes.get(key) {
+            if !flag(attribute, "required") && !flag(attribute, "optional") {
+                errors.push(format!("{here}: computed only, cannot be set"));
+            }
+            check_type(value, &attribute["type"], &here, errors);
+        } else if let Some(block) = blocks.get(key) {
+            let items = match value {
+                Json::Array(items) => items.clone(),
+                other => vec![other.clone()],
+            };
+            let max = block["max_items"].as_u64().unwrap_or(0);
+            if max > 0 && items.len() as u64 > max {
+                errors.push(format!("{here}: more than {max} blocks"));
+            }
+            for (i, item) in items.iter().enumerate() {
+                check_block(item, block, &format!("{here}[{i}]"), errors);
+            }
+        } else {
+            errors.push(format!("{here}: no such attribute or block"));
+        }
+    }
+    if let Some(attributes) = attributes.as_object() {
+        for (name, attribute) in attributes {
+            if flag(attribute, "required") && !body.contains_key(name) {
+                errors.push(format!("{path}: required `{name}` unset"));
+            }
+        }
+    }
+    if let Some(blocks) = blocks.as_object() {
+        for (name, block) in blocks {
+            let min = block["min_items"].as_u64().unwrap_or(0);
+            let count = match body.get(name) {
+                Some(Json::Array(items)) => items.len() as u64,
+                Some(_) => 1,
+                None => 0,
+            };
+            if count < min {
+                errors.push(format!(
+                    "{path}: needs at least {min} `{name}` blocks"
+                ));
+            }
+        }
+    }
+}
+
+#[test]
+fn every_type_is_declared() {
+    let json = synthesized();
+    let resources = json["resource"].as_object().expect("resources");
+    let declared: BTreeSet<&str> =
+        resources.keys().map(String::as_str).collect();
+    let expected: BTreeSet<&str> = TYPES.iter().copied().collect();
+    assert_eq!(declared, expected);
+}
+
+#[test]
+fn every_type_matches_the_provider_schema() {
+    let json = synthesized();
+    let schema = schema();
+    let mut errors = Vec::new();
+    let resources = json["resource"].as_object().expect("resources");
+    for (kind, instances) in resources {
+        let Some(block) = schema["resources"].get(kind) else {
+            errors.push(format!("{kind}: not in the schema"));
+            continue;
+        };
+        for (name, body) in instances.as_object().expect("instances") {
+            check_block(body, block, &format!("{kind}.{name}"), &mut errors);
+        }
+    }
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+}
+
+#[test]
+fn inline_security_group_rules_set_every_field() {
+    let json = synthesized();
+    let rule = &json["resource"]["aws_security_group"]["lb"]["egress"][0];
+    assert_eq!(
+        rule,
+        &serde_json::json!({
+            "cidr_blocks": [],
+            "description": "",
+            "from_port": 0,
+            "ipv6_cidr_blocks": [],
+            "prefix_list_ids": [],
+            "protocol": "-1",
+            "security_groups": [],
+            "self": true,
+            "to_port": 0,
+        })
+    );
+}
+
+#[test]
+fn required_blocks_are_one_element_lists() {
+    let json = synthesized();
+    let resources = &json["resource"];
+    assert_eq!(
+        resources["aws_s3_bucket_versioning"]["assets"]["versioning_configuration"],
+        serde_json::json!([{ "status": "Enabled" }])
+    );
+    let weighted = &resources["aws_lb_listener"]["weighted"];
+    assert_eq!(weighted["default_action"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        weighted["default_action"][0]["forward"][0]["target_group"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[test]
+fn the_database_password_is_read_from_secrets_manager() {
+    let json = synthesized();
+    let password = &json["resource"]["aws_db_instance"]["orders"]["password"];
+    let expression = password.as_str().expect("a string");
+    assert!(
+        expression.starts_with("${data.aws_secretsmanager_secret_version."),
+        "{expression}"
+    );
+    assert!(json["data"]["aws_secretsmanager_secret_version"].is_object());
+}
+
+#[test]
+fn the_schema_check_catches_mistakes() {
+    let schema = serde_json::json!({
+        "attributes": {
+            "name": { "type": "string", "required": true },
+            "arn": { "type": "string", "computed": true },
+            "rules": {
+                "type": ["set", ["object", { "a": "string", "b": "bool" }]],
+                "optional": true,
+            },
+        },
+        "blocks": {
+            "part": {
+                "nesting": "list",
+                "min_items": 1,
+                "max_items": 1,
+                "attributes": {},
+                "blocks": {},
+            },
+        },
+    });
+    let body = serde_json::json!({
+        "arn": "x",
+        "bogus": 1,
+        "rules": [{ "a": "x" }],
+    });
+    let mut errors = Vec::new();
+    check_block(&body, &schema, "t.n", &mut errors);
+    let expected = [
+        "t.n.arn: computed only, cannot be set",
+        "t.n.bogus: no such attribute or block",
+        "t.n.rules[0]: object field `b` missing (an object attribute \
+         needs every field)",
+        "t.n: required `name` unset",
+        "t.n: needs at least 1 `part` blocks",
+    ];
+    assert_eq!(errors, expected);
+}

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Install the external tools OnionCloud's tests use into a cache directory:
+#
+#   <tools>/venv        Python virtualenv with Salt (pinned, scripts/salt-requirements.txt)
+#   <tools>/cargo/bin   mdbook (cargo install --locked, pinned version)
+#
+# <tools> = ${ONIONCLOUD_TOOLS_DIR:-$HOME/.cache/onioncloud/tools}
+#
+# Idempotent and fast when everything is already installed (stamp file for the
+# venv, version check for mdbook). Afterwards either `source scripts/tools-env.sh`
+# or export the lines printed at the end.
+#
+# Environment knobs:
+#   ONIONCLOUD_TOOLS_DIR     cache directory (see above)
+#   ONIONCLOUD_PYTHON        python interpreter for the venv (default: python3, needs >= 3.10)
+#   ONIONCLOUD_SKIP_SALT=1   do not install/check the salt venv
+#   ONIONCLOUD_SKIP_MDBOOK=1 do not install/check mdbook (its build takes ~4 min on 2 cores)
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+TOOLS_DIR="${ONIONCLOUD_TOOLS_DIR:-$HOME/.cache/onioncloud/tools}"
+PYTHON="${ONIONCLOUD_PYTHON:-python3}"
+SALT_REQUIREMENTS="$SCRIPT_DIR/salt-requirements.txt"
+MDBOOK_VERSION="0.5.4"
+
+log() { printf '[install-tools] %s\n' "$*" >&2; }
+die() { printf '[install-tools] ERROR: %s\n' "$*" >&2; exit 1; }
+
+mkdir -p "$TOOLS_DIR"
+TOOLS_DIR="$(cd "$TOOLS_DIR" && pwd)"
+
+# Serialise concurrent runs (e.g. parallel test jobs bootstrapping at once).
+if command -v flock >/dev/null 2>&1; then
+    exec 9>"$TOOLS_DIR/.install.lock"
+    flock 9
+fi
+
+sha256_of() {
+    if command -v sha256sum >/dev/null 2>&1; then
+        sha256sum | cut -d' ' -f1
+    else
+        "$PYTHON" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())'
+    fi
+}
+
+# ---------------------------------------------------------------- salt venv --
+install_salt() {
+    local venv="$TOOLS_DIR/venv" stamp="$TOOLS_DIR/venv/.onioncloud-stamp" want have=""
+    [ -f "$SALT_REQUIREMENTS" ] || die "missing $SALT_REQUIREMENTS"
+    command -v "$PYTHON" >/dev/null 2>&1 || die "python interpreter '$PYTHON' not found"
+    "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' \
+        || die "$PYTHON is older than 3.10"
+
+    # Key: requirements content + interpreter version (+ install-tools schema version).
+    want="$({ cat "$SALT_REQUIREMENTS"; "$PYTHON" -c 'import sys; print(sys.version)'; echo stamp-v1; } | sha256_of)"
+    [ -f "$stamp" ] && have="$(cat "$stamp")"
+    if [ "$have" = "$want" ] && [ -x "$venv/bin/salt-call" ]; then
+        log "salt venv up to date ($venv)"
+        return 0
+    fi
+
+    log "creating salt venv in $venv (this takes ~1 min)"
+    rm -rf "$venv"
+    "$PYTHON" -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$SALT_REQUIREMENTS"
+    # Smoke check: the entry point must import all of salt's runtime deps.
+    "$venv/bin/salt-call" --version >/dev/null \
+        || die "salt-call --version failed after install"
+    printf '%s\n' "$want" >"$stamp"
+    log "installed $("$venv/bin/salt-call" --version)"
+}
+
+# ------------------------------------------------------------------- mdbook --
+install_mdbook() {
+    local root="$TOOLS_DIR/cargo" bin="$TOOLS_DIR/cargo/bin/mdbook" have=""
+    if [ -x "$bin" ]; then
+        have="$("$bin" --version 2>/dev/null || true)"
+    fi
+    if [ "$have" = "mdbook v$MDBOOK_VERSION" ]; then
+        log "mdbook $MDBOOK_VERSION up to date ($bin)"
+        return 0
+    fi
+    command -v cargo >/dev/null 2>&1 || die "cargo not found (needed to build mdbook)"
+    log "building mdbook $MDBOOK_VERSION (takes ~4 min on 2 cores)"
+    # Unset CARGO_TARGET_DIR so cargo builds in (and then removes) a private temp
+    # dir instead of mixing mdbook's release artifacts into the workspace target.
+    env -u CARGO_TARGET_DIR \
+        cargo install mdbook --locked --version "$MDBOOK_VERSION" --root "$root" --force --quiet
+    [ "$("$bin" --version)" = "mdbook v$MDBOOK_VERSION" ] || die "mdbook version check failed"
+}
+
+if [ "${ONIONCLOUD_SKIP_SALT:-0}" != 1 ]; then install_salt; fi
+if [ "${ONIONCLOUD_SKIP_MDBOOK:-0}" != 1 ]; then install_mdbook; fi
+
+# ------------------------------------------------------------------ summary --
+# Let tools-env.sh compute the same exports a sourcing script would get.
+export ONIONCLOUD_TOOLS_DIR="$TOOLS_DIR"
+# shellcheck source-path=SCRIPTDIR source=tools-env.sh
+. "$SCRIPT_DIR/tools-env.sh"
+
+echo "# OnionCloud tools installed in $TOOLS_DIR. Either run:"
+echo "#   source $SCRIPT_DIR/tools-env.sh"
+echo "# or export:"
+echo "export PATH=\"$TOOLS_DIR/venv/bin:$TOOLS_DIR/cargo/bin:\$PATH\""
+if [ -n "${ONIONCLOUD_SALT_CALL:-}" ]; then echo "export ONIONCLOUD_SALT_CALL=\"$ONIONCLOUD_SALT_CALL\""; fi
+if [ -n "${ONIONCLOUD_MDBOOK:-}" ]; then echo "export ONIONCLOUD_MDBOOK=\"$ONIONCLOUD_MDBOOK\""; fi
+if [ -n "${ONIONCLOUD_TF_PLUGIN_DIR:-}" ]; then
+    echo "export ONIONCLOUD_TF_PLUGIN_DIR=\"$ONIONCLOUD_TF_PLUGIN_DIR\""
+else
+    echo "# (no terraform-provider-aws plugin mirror found; ONIONCLOUD_TF_PLUGIN_DIR unset)"
+fi
