@@ -103,6 +103,8 @@ GOOGLE_RESOURCES = [
     "google_compute_instance_group",
     "google_secret_manager_secret",
     "google_monitoring_alert_policy",
+    "google_compute_ssl_policy",
+    "google_service_networking_connection",
 ]
 GOOGLE_DATA_SOURCES = [
     "google_secret_manager_secret_version",

@@ -24,6 +24,18 @@ fn main() -> anyhow::Result<()> {
     let declared = start.elapsed();
     let env = env.compile()?;
     let compiled = start.elapsed();
+    let t = Instant::now();
+    let tf = onioncloud::core::terraform::synth(&env)?;
+    let tf_time = t.elapsed();
+    let t = Instant::now();
+    let salt = onioncloud::salt::synth(&env)?;
+    eprintln!(
+        "terraform {:.3} s ({} files), salt {:.3} s ({} files)",
+        tf_time.as_secs_f64(),
+        tf.len(),
+        t.elapsed().as_secs_f64(),
+        salt.len()
+    );
     let files = onioncloud::synth::render(&env)?;
     let total = start.elapsed();
     let bytes: usize = files.values().map(|f| f.len()).sum();

@@ -1,6 +1,8 @@
 //! Databases: PostgreSQL on RDS or Cloud SQL.
 
-use onioncloud_core::{Component, Env, Handle, Input, Output, Secret, Value};
+use onioncloud_core::{
+    Component, Env, Handle, Input, Output, Secret, Value, concat,
+};
 
 use super::{Common, cloud_name, common_methods, main_resource};
 use crate::{aws, gcp};
@@ -492,6 +494,11 @@ impl CloudSqlOutput {
     /// The private IP address clients connect to.
     pub fn host(&self) -> Output<String> {
         self.instance.private_ip_address()
+    }
+
+    /// The endpoint, `host:5432`.
+    pub fn endpoint(&self) -> Output<String> {
+        concat([Input::from(self.host()), Input::from(":5432")])
     }
 
     /// The connection name, `project:region:instance`, for the Cloud SQL

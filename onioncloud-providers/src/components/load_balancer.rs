@@ -318,11 +318,12 @@ pub struct GcpHttps {
     domains: Input<Vec<String>>,
     lb_name: Option<String>,
     groups: Vec<(Input<String>, Input<Vec<String>>)>,
-    target_port: i64,
+    target_port: Input<i64>,
     health_check_path: Input<String>,
     modern_tls: bool,
     http_redirect: bool,
-    log_sample_rate: Option<f64>,
+    logging: bool,
+    log_sample_rate: f64,
     security_policy: Option<Input<String>>,
 }
 
@@ -340,11 +341,12 @@ impl LoadBalancer<GcpHttps> {
                 domains: domains.into(),
                 lb_name: None,
                 groups: Vec::new(),
-                target_port: 80,
+                target_port: Input::from(80_i64),
                 health_check_path: "/".into(),
                 modern_tls: true,
                 http_redirect: true,
-                log_sample_rate: Some(1.0),
+                logging: true,
+                log_sample_rate: 1.0,
                 security_policy: None,
             },
             common: Common::default(),
@@ -371,8 +373,8 @@ impl LoadBalancer<GcpHttps> {
     }
 
     /// The port the instances serve on; 80 by default.
-    pub fn target_port(mut self, port: u16) -> Self {
-        self.cloud.target_port = i64::from(port);
+    pub fn target_port(mut self, port: impl Into<Input<i64>>) -> Self {
+        self.cloud.target_port = port.into();
         self
     }
 
@@ -397,9 +399,14 @@ impl LoadBalancer<GcpHttps> {
         self
     }
 
-    /// The fraction of requests logged, 0 to 1; 1 by default. `None`
-    /// turns request logging off.
-    pub fn log_sample_rate(mut self, rate: Option<f64>) -> Self {
+    /// Whether the backend service logs requests; `true` by default.
+    pub fn logging(mut self, on: bool) -> Self {
+        self.cloud.logging = on;
+        self
+    }
+
+    /// The fraction of requests logged, 0 to 1; 1 by default.
+    pub fn log_sample_rate(mut self, rate: f64) -> Self {
         self.cloud.log_sample_rate = rate;
         self
     }
@@ -464,7 +471,7 @@ impl Component for LoadBalancer<GcpHttps> {
                 .timeout_sec(5)
                 .http_health_check(
                     gcp::HttpHealthCheck::new()
-                        .port(c.target_port)
+                        .port(c.target_port.clone())
                         .request_path(c.health_check_path),
                 )
                 .log_config(gcp::HealthCheckLogConfig::new().enable(true)),
@@ -481,7 +488,10 @@ impl Component for LoadBalancer<GcpHttps> {
                     gcp::ComputeInstanceGroup::new(format!("{base}-{i}"))
                         .zone(zone)
                         .instances(instances)
-                        .named_port(gcp::NamedPort::new("http", c.target_port)),
+                        .named_port(gcp::NamedPort::new(
+                            "http",
+                            c.target_port.clone(),
+                        )),
                     other.clone(),
                 )
             })
@@ -500,12 +510,11 @@ impl Component for LoadBalancer<GcpHttps> {
                     .capacity_scaler(1.0),
             );
         }
-        backend = backend.log_config(match c.log_sample_rate {
-            Some(rate) => {
-                gcp::BackendLogConfig::new().enable(true).sample_rate(rate)
-            }
-            None => gcp::BackendLogConfig::new().enable(false),
-        });
+        let mut log_config = gcp::BackendLogConfig::new().enable(c.logging);
+        if c.logging {
+            log_config = log_config.sample_rate(c.log_sample_rate);
+        }
+        backend = backend.log_config(log_config);
         if let Some(policy) = c.security_policy {
             backend = backend.security_policy(policy);
         }

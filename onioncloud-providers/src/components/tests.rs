@@ -531,6 +531,15 @@ fn cloud_sql_is_private_backed_up_and_protected() {
     assert_eq!(ip["ipv4_enabled"], false);
     assert_eq!(ip["ssl_mode"], "ENCRYPTED_ONLY");
     assert!(check_module(&files["google"], "google").is_empty());
+
+    let mut env = Env::new("endpoint");
+    let db = env.component("orders", cloud_sql());
+    env.output::<String>("db", db.endpoint());
+    let files = synth(env);
+    assert_eq!(
+        files["google"]["output"]["db"]["value"],
+        "${google_sql_database_instance.orders.private_ip_address}:5432"
+    );
 }
 
 #[test]
@@ -681,6 +690,16 @@ fn gcp_lb_overrides_change_only_what_they_name() {
             "resource.google_compute_global_forwarding_rule.front-http",
             "resource.google_compute_target_http_proxy",
             "resource.google_compute_url_map.front-redirect",
+        ])
+    );
+    let unlogged = one("front", gclb().logging(false));
+    assert_eq!(
+        differences(&base["google"], &unlogged["google"]),
+        set(&[
+            "resource.google_compute_backend_service.front.log_config[0]\
+             .enable",
+            "resource.google_compute_backend_service.front.log_config[0]\
+             .sample_rate",
         ])
     );
     let default_tls = one("front", gclb().modern_tls(false));

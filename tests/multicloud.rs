@@ -1,0 +1,428 @@
+//! End-to-end tests of the multicloud example: golden files, the command
+//! line, and the real tools as oracles (`terraform validate` with the AWS
+//! provider mirror, the published Google schema, masterless `salt-call`).
+//!
+//! A test whose tool is missing prints a loud SKIPPED line and passes,
+//! unless `ONIONCLOUD_REQUIRE_TOOLS=1` (as in CI), where it fails.
+
+#[path = "../examples/multicloud/environment.rs"]
+#[allow(dead_code)]
+mod environment;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use clap::Parser;
+use onioncloud::cli::{Cli, run};
+use onioncloud::core::{CompiledEnv, Env};
+use onioncloud::salt::runner::{SaltCall, locate_salt_call};
+use serde_json::Value as Json;
+
+fn compiled() -> CompiledEnv {
+    let mut env = Env::new("multicloud");
+    environment::build(&mut env).expect("the example declares");
+    env.compile().expect("the example compiles")
+}
+
+fn files() -> BTreeMap<PathBuf, String> {
+    onioncloud::synth::render(&compiled()).expect("the example synthesizes")
+}
+
+fn skip(tool: &str) {
+    let message = format!("SKIPPED: {tool} not found");
+    if std::env::var("ONIONCLOUD_REQUIRE_TOOLS").as_deref() == Ok("1") {
+        panic!("{message} and ONIONCLOUD_REQUIRE_TOOLS=1");
+    }
+    eprintln!("\n{}\n{message}\n{}\n", "!".repeat(72), "!".repeat(72));
+}
+
+const GOLDEN: &str = "tests/golden/multicloud";
+
+/// The example's synthesized files, committed; refresh them with
+/// `UPDATE_GOLDENFILES=1`.
+#[test]
+fn golden_files() {
+    let mut mint = goldenfile::Mint::new(GOLDEN);
+    for (path, text) in files() {
+        // The golden tree mirrors the output tree; the crate creates files,
+        // not directories.
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(Path::new(GOLDEN).join(parent)).unwrap();
+        }
+        let mut file = mint.new_goldenfile(&path).unwrap();
+        std::io::Write::write_all(&mut file, text.as_bytes()).unwrap();
+    }
+}
+
+#[test]
+fn synthesis_is_deterministic_and_round_trips_through_json() {
+    assert_eq!(files(), files());
+    let env = compiled();
+    let json = serde_json::to_string(env.env()).unwrap();
+    let back: Env = serde_json::from_str(&json).unwrap();
+    let again = onioncloud::synth::render(&back.compile().unwrap()).unwrap();
+    assert_eq!(again, files());
+}
+
+fn plugin_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("ONIONCLOUD_TF_PLUGIN_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/opt/tf-plugins"));
+    dir.join("registry.terraform.io/hashicorp/aws")
+        .is_dir()
+        .then_some(dir)
+}
+
+#[test]
+fn terraform_validates_the_aws_module() {
+    let Some(plugins) = plugin_dir() else {
+        return skip("the hashicorp/aws provider mirror");
+    };
+    if Command::new("terraform").arg("version").output().is_err() {
+        return skip("terraform");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let text = &files()[Path::new("terraform/aws/main.tf.json")];
+    std::fs::write(dir.path().join("main.tf.json"), text).unwrap();
+    let terraform = |args: &[&str]| {
+        let out = Command::new("terraform")
+            .args(args)
+            .current_dir(dir.path())
+            .env("TF_IN_AUTOMATION", "1")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let plugin_arg = format!("-plugin-dir={}", plugins.display());
+    let (ok, out, err) = terraform(&[
+        "init",
+        "-backend=false",
+        "-input=false",
+        "-no-color",
+        &plugin_arg,
+    ]);
+    assert!(ok, "terraform init failed:\n{out}\n{err}");
+    let (_, out, err) = terraform(&["validate", "-json", "-no-color"]);
+    let report: Json = serde_json::from_str(&out).unwrap_or_else(|e| {
+        panic!("validate printed no JSON ({e}):\n{out}\n{err}")
+    });
+    assert_eq!(report["valid"], true, "{report:#}");
+    assert_eq!(report["error_count"], 0, "{report:#}");
+}
+
+/// Checks a synthesized body against a schema node: every key exists,
+/// every required attribute is set, nested blocks recursively.
+fn check_schema(
+    path: &str,
+    body: &Json,
+    schema: &Json,
+    problems: &mut Vec<String>,
+) {
+    const META: [&str; 6] = [
+        "depends_on",
+        "provider",
+        "lifecycle",
+        "count",
+        "for_each",
+        "timeouts",
+    ];
+    let Some(body) = body.as_object() else {
+        problems.push(format!("{path}: not an object"));
+        return;
+    };
+    let attributes = &schema["attributes"];
+    let blocks = &schema["blocks"];
+    for (key, value) in body {
+        if META.contains(&key.as_str()) {
+            continue;
+        }
+        if attributes.get(key).is_some() {
+            continue;
+        }
+        match blocks.get(key) {
+            Some(block) => {
+                let items = match value {
+                    Json::Array(items) => items.clone(),
+                    other => vec![other.clone()],
+                };
+                for (i, item) in items.iter().enumerate() {
+                    check_schema(
+                        &format!("{path}.{key}[{i}]"),
+                        item,
+                        block,
+                        problems,
+                    );
+                }
+            }
+            None => problems.push(format!("{path}: unknown argument {key}")),
+        }
+    }
+    if let Some(attributes) = attributes.as_object() {
+        for (key, attribute) in attributes {
+            if attribute["required"] == true && !body.contains_key(key) {
+                problems.push(format!("{path}: missing required {key}"));
+            }
+        }
+    }
+}
+
+#[test]
+fn the_google_module_matches_the_published_schema() {
+    let schema: Json = serde_json::from_str(
+        &std::fs::read_to_string("onioncloud-providers/schema/google.json")
+            .unwrap(),
+    )
+    .unwrap();
+    let text = &files()[Path::new("terraform/google/main.tf.json")];
+    let module: Json = serde_json::from_str(text).unwrap();
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for (table, kinds) in [("resource", "resources"), ("data", "data_sources")]
+    {
+        let Some(types) = module[table].as_object() else {
+            continue;
+        };
+        for (kind, instances) in types {
+            let type_schema = &schema[kinds][kind];
+            if type_schema.is_null() {
+                problems.push(format!("{kind}: not in the google schema"));
+                continue;
+            }
+            for (name, body) in instances.as_object().unwrap() {
+                check_schema(
+                    &format!("{kind}.{name}"),
+                    body,
+                    type_schema,
+                    &mut problems,
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 10, "only {checked} google resources checked");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn salt_accepts_every_role_and_machine() {
+    let Some(salt_call) = locate_salt_call() else {
+        return skip("salt-call");
+    };
+    let files = files();
+    let salt: BTreeMap<PathBuf, String> = files
+        .into_iter()
+        .filter(|(p, _)| p.starts_with("salt") || p.starts_with("pillar"))
+        .collect();
+    let top = &salt[Path::new("salt/top.sls")];
+    let minions: Vec<String> = top
+        .lines()
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .map(|l| l.trim().trim_end_matches(':').trim_matches('\'').to_owned())
+        .collect();
+    assert!(minions.len() >= 3, "{top}");
+    let roles: Vec<String> = salt
+        .keys()
+        .filter_map(|p| p.strip_prefix("salt/roles").ok())
+        .map(|p| format!("roles.{}", p.file_stem().unwrap().to_string_lossy()))
+        .collect();
+    let call = SaltCall::new(&salt_call, &salt, &minions[0]).unwrap();
+    for role in &roles {
+        call.show_sls(role)
+            .unwrap_or_else(|e| panic!("state.show_sls {role}: {e}"));
+    }
+    for minion in &minions {
+        let call = SaltCall::new(&salt_call, &salt, minion).unwrap();
+        let results = call.apply_test(None).unwrap_or_else(|e| {
+            panic!("state.apply test=True on {minion}: {e}")
+        });
+        assert!(!results.is_empty(), "{minion} got no states");
+        for result in &results {
+            assert_ne!(
+                result.result,
+                Some(false),
+                "{minion}: state {} failed: {}",
+                result.id,
+                result.comment
+            );
+        }
+    }
+}
+
+fn cli(args: &[&str]) -> (Result<u8, String>, String) {
+    let cli = Cli::try_parse_from(
+        ["multicloud", "--environment", "multicloud"]
+            .into_iter()
+            .chain(args.iter().copied()),
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    let result =
+        run(cli, environment::build, &mut out).map_err(|e| e.to_string());
+    (result, String::from_utf8(out).unwrap())
+}
+
+#[test]
+fn command_line_validate_plan_graph() {
+    let (code, out) = cli(&["validate"]);
+    assert_eq!(code, Ok(0));
+    assert!(
+        out.starts_with("Environment multicloud is valid: "),
+        "{out}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("none.json");
+    let missing = missing.to_str().unwrap();
+    let (code, out) = cli(&["plan", "--state", missing, "--detailed-exitcode"]);
+    assert_eq!(code, Ok(2));
+    assert!(out.contains("+ resource \"aws_vpc\""), "{out}");
+    assert!(out.contains("(secret aws-secrets-manager:prod/orders-db)"));
+    let summary = out.lines().last().unwrap();
+    assert!(
+        summary.starts_with("Plan: ")
+            && summary.ends_with(" to add, 0 to change, 0 to destroy."),
+        "{summary}"
+    );
+
+    let (code, out) = cli(&["plan", "--state", missing, "--json"]);
+    assert_eq!(code, Ok(0));
+    let plan: Json = serde_json::from_str(&out).unwrap();
+    assert_eq!(plan["environment"], "multicloud");
+
+    let (_, dot) = cli(&["graph"]);
+    assert!(dot.starts_with("digraph onioncloud {"));
+    let (_, mermaid) = cli(&["graph", "--format", "mermaid"]);
+    assert!(mermaid.starts_with("flowchart LR\n"));
+}
+
+#[test]
+fn plan_against_a_state_shows_updates_deletes_and_no_changes() {
+    let env = compiled();
+    let plan = onioncloud::core::plan::Plan::new(
+        &env,
+        &onioncloud::core::plan::State::empty(),
+    );
+    // A state holding exactly the known attributes of every resource: no
+    // changes.
+    let mut state = onioncloud::core::plan::State::empty();
+    for change in &plan.changes {
+        let attributes = change
+            .attributes
+            .iter()
+            .filter_map(|(k, a)| match &a.after {
+                Some(onioncloud::core::plan::PlanValue::Known(v)) => {
+                    Some((k.clone(), v.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        let kind = change.address.split('.').next().unwrap().to_owned();
+        if change.address.starts_with("data.") {
+            continue;
+        }
+        state.resources.insert(
+            change.address.clone(),
+            onioncloud::core::plan::StateResource { kind, attributes },
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    std::fs::write(&path, serde_json::to_string(&state).unwrap()).unwrap();
+    let path = path.to_str().unwrap();
+    let (code, out) = cli(&["plan", "--state", path, "--detailed-exitcode"]);
+    assert_eq!(code, Ok(0), "{out}");
+    assert!(out.starts_with("No changes."), "{out}");
+
+    // One attribute changed out of band, one resource gone from the code.
+    let (address, vpc) = state
+        .resources
+        .iter_mut()
+        .find(|(a, _)| a.starts_with("aws_vpc."))
+        .unwrap();
+    let address = address.clone();
+    vpc.attributes
+        .insert("cidr_block".into(), "10.9.0.0/16".into());
+    state.resources.insert(
+        "aws_s3_bucket.retired".into(),
+        onioncloud::core::plan::StateResource {
+            kind: "aws_s3_bucket".into(),
+            attributes: [("bucket".to_owned(), Json::from("old"))].into(),
+        },
+    );
+    std::fs::write(path, serde_json::to_string(&state).unwrap()).unwrap();
+    let (code, out) = cli(&["plan", "--state", path, "--detailed-exitcode"]);
+    assert_eq!(code, Ok(2));
+    assert!(out.contains(&format!("# {address} will be updated in-place")));
+    assert!(out.contains("~ cidr_block"), "{out}");
+    assert!(out.contains("# aws_s3_bucket.retired will be destroyed"));
+    assert!(out.ends_with("Plan: 0 to add, 1 to change, 1 to destroy.\n"));
+}
+
+#[test]
+fn a_broken_state_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    std::fs::write(&path, "{\"version\": 1,\n \"resources\": [").unwrap();
+    let (result, _) = cli(&["plan", "--state", path.to_str().unwrap()]);
+    let err = result.unwrap_err();
+    assert!(err.contains("state.json is not valid: line 2"), "{err}");
+}
+
+#[test]
+fn synth_is_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out_arg = out.to_str().unwrap();
+    let (code, _) = cli(&["synth", "--out", out_arg]);
+    assert_eq!(code, Ok(0));
+    let aws = out.join("terraform/aws/main.tf.json");
+    let before = std::fs::read_to_string(&aws).unwrap();
+    assert_eq!(before, files()[Path::new("terraform/aws/main.tf.json")]);
+
+    // An environment that compiles but cannot be synthesized: a reference
+    // across clouds. The previous output must stay exactly as it was.
+    let broken = |env: &mut Env| -> Result<(), String> {
+        use onioncloud::prelude::*;
+        let vpc = env.add("main", aws::Vpc::new("10.0.0.0/16"));
+        env.add(
+            "net",
+            GenericResource::new("google_compute_network")
+                .input::<String>("description", vpc.id()),
+        );
+        Ok(())
+    };
+    let cli = Cli::try_parse_from(["x", "synth", "--out", out_arg]).unwrap();
+    let err = run(cli, broken, &mut Vec::new()).unwrap_err().to_string();
+    assert!(
+        err.contains("google_compute_network.net refers in `description`"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&aws).unwrap(), before);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers, ["out"]);
+}
+
+#[test]
+fn an_invalid_environment_names_the_resource_and_line() {
+    let broken = |env: &mut Env| -> Result<(), String> {
+        use onioncloud::prelude::*;
+        env.add("9lives", aws::Vpc::new("10.0.0.0/16"));
+        Ok(())
+    };
+    let cli = Cli::try_parse_from(["x", "validate"]).unwrap();
+    let err = run(cli, broken, &mut Vec::new()).unwrap_err().to_string();
+    assert!(
+        err.contains(
+            "invalid resource name \"9lives\" at tests/multicloud.rs:"
+        ),
+        "{err}"
+    );
+}
