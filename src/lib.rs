@@ -32,5 +32,9 @@ pub mod prelude {
         Backend, Env, GenericResource, Handle, Input, Meta, Output, SecretRef,
         Variable, concat,
     };
+    pub use onioncloud_providers::components::{
+        Compute, Database, LoadBalancer, ObjectStore,
+    };
     pub use onioncloud_providers::{aws, gcp, private};
+    pub use onioncloud_salt::{Machine, Role};
 }

@@ -11,7 +11,6 @@
 use std::collections::BTreeMap;
 
 use onioncloud::prelude::*;
-use onioncloud::providers::components::*;
 use onioncloud::providers::private::{ceph, openstack, proxmox};
 use onioncloud::providers::{aws, gcp};
 use onioncloud::salt::{

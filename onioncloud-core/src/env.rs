@@ -368,6 +368,7 @@ pub trait Component {
 
     /// Declares the component's resources in `env`, each named after
     /// `name`.
+    #[track_caller]
     fn declare(self, env: &mut Env, name: &str) -> Self::Output;
 }
 
@@ -533,6 +534,7 @@ impl Env {
     }
 
     /// Declares a cross-cloud component.
+    #[track_caller]
     pub fn component<C: Component>(
         &mut self,
         name: impl AsRef<str>,
