@@ -483,7 +483,7 @@ fn render_stack(
     }
     for &i in &stack.declarations {
         let decl = &declarations[i];
-        let body = render_declaration(env, i, decl, &renderer);
+        let body = render_declaration(decl, &renderer);
         let table = match decl.address.mode {
             crate::address::Mode::Managed => &mut resources,
             crate::address::Mode::Data => &mut data,
@@ -534,8 +534,6 @@ fn render_stack(
 }
 
 fn render_declaration(
-    env: &CompiledEnv,
-    index: usize,
     decl: &Declaration,
     renderer: &Renderer<'_>,
 ) -> Map<String, Json> {
@@ -574,6 +572,5 @@ fn render_declaration(
         }
         body.insert("lifecycle".into(), Json::Object(block));
     }
-    let _ = (env, index);
     body
 }
