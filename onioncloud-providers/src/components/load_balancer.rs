@@ -450,7 +450,7 @@ main_resource!(GcpHttpsOutput, address);
 impl GcpHttpsOutput {
     /// The load balancer's IP address.
     pub fn ip_address(&self) -> Output<String> {
-        self.address.ip_address()
+        self.address.address()
     }
 }
 
@@ -564,7 +564,7 @@ impl Component for LoadBalancer<GcpHttps> {
                 format!("{base}-{label}"),
                 target,
             )
-            .ip_address(address.ip_address())
+            .ip_address(address.address())
             .ip_protocol("TCP")
             .port_range(port.to_owned())
             .load_balancing_scheme("EXTERNAL_MANAGED");

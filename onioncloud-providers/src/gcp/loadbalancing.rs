@@ -43,11 +43,11 @@
 //! env.add(
 //!     "web",
 //!     ComputeGlobalForwardingRule::new("web", proxy.id())
-//!         .ip_address(ip.ip_address())
+//!         .ip_address(ip.address())
 //!         .port_range("443")
 //!         .load_balancing_scheme("EXTERNAL_MANAGED"),
 //! );
-//! env.output::<String>("ip", ip.ip_address());
+//! env.output::<String>("ip", ip.address());
 //! assert!(env.compile().is_ok());
 //! ```
 
@@ -490,17 +490,11 @@ resource! {
         outputs {
             /// The address's id.
             id: String,
+            /// The IP address.
+            address: String,
             /// The address's URI.
             self_link: String,
         }
-    }
-}
-
-impl ComputeGlobalAddressOutputs {
-    /// The IP address (the `address` attribute, under another name since
-    /// a handle's own `address()` is its resource address).
-    pub fn ip_address(&self) -> onioncloud_core::Output<String> {
-        onioncloud_core::Output::attr(&self.address, "address")
     }
 }
 

@@ -192,7 +192,7 @@ fn declare(env: &mut Env) {
     env.add(
         "web",
         ComputeGlobalForwardingRule::new("web", proxy.id())
-            .ip_address(ip.ip_address())
+            .ip_address(ip.address())
             .ip_protocol("TCP")
             .port_range("443")
             .load_balancing_scheme("EXTERNAL_MANAGED"),
@@ -231,7 +231,7 @@ fn declare(env: &mut Env) {
         ),
     );
 
-    env.output::<String>("ip", ip.ip_address());
+    env.output::<String>("ip", ip.address());
     env.output::<String>("vm_ip", vm.network_ip());
 }
 
