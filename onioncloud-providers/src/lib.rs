@@ -18,6 +18,8 @@ pub mod components;
 pub mod gcp;
 #[cfg(feature = "private")]
 pub mod private;
+#[cfg(all(test, any(feature = "gcp", feature = "private")))]
+mod schema_check;
 
 /// Tags or labels: string keys to string values.
 pub type Tags = std::collections::BTreeMap<String, String>;

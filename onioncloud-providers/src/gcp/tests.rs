@@ -4,6 +4,7 @@ use onioncloud_core::{Env, SecretRef};
 use serde_json::Value as Json;
 
 use super::*;
+use crate::schema_check;
 
 /// One of each type, wired together as a small web service would be.
 fn declare(env: &mut Env) {
@@ -244,69 +245,10 @@ fn synthesized() -> Json {
     serde_json::from_str(text).expect("valid JSON")
 }
 
-fn schema() -> Json {
-    let path =
-        concat!(env!("CARGO_MANIFEST_DIR"), "/schema/google.json").to_owned();
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("reading {path}: {e}"));
-    serde_json::from_str(&text).expect("the schema is JSON")
-}
-
-/// The meta-arguments Terraform accepts on every resource.
-const META: &[&str] =
-    &["provider", "depends_on", "lifecycle", "count", "for_each"];
-
-/// Checks a resource body or block against its schema, collecting every
-/// problem with its path.
-fn check(body: &Json, schema: &Json, path: &str, problems: &mut Vec<String>) {
-    let body = body.as_object().expect("a body is an object");
-    let attributes = schema["attributes"].as_object();
-    let blocks = schema["blocks"].as_object();
-    for (key, value) in body {
-        if path.split('.').count() == 2 && META.contains(&key.as_str()) {
-            continue;
-        }
-        let here = format!("{path}.{key}");
-        if attributes.is_some_and(|a| a.contains_key(key)) {
-            continue;
-        }
-        match blocks.and_then(|b| b.get(key)) {
-            Some(block) => {
-                let items = value.as_array().unwrap_or_else(|| {
-                    panic!("{here}: a block is an array of objects")
-                });
-                if let Some(max) = block["max_items"].as_u64()
-                    && max > 0
-                    && items.len() as u64 > max
-                {
-                    problems.push(format!("{here}: more than {max} blocks"));
-                }
-                for (i, item) in items.iter().enumerate() {
-                    check(item, block, &format!("{here}[{i}]"), problems);
-                }
-            }
-            None => problems.push(format!("{here}: not in the schema")),
-        }
-    }
-    for (name, attribute) in attributes.into_iter().flatten() {
-        if attribute["required"] == Json::Bool(true) && !body.contains_key(name)
-        {
-            problems.push(format!("{path}: required `{name}` missing"));
-        }
-    }
-    for (name, block) in blocks.into_iter().flatten() {
-        let min = block["min_items"].as_u64().unwrap_or(0);
-        let count = body.get(name).and_then(Json::as_array).map_or(0, Vec::len);
-        if (count as u64) < min {
-            problems.push(format!("{path}: block `{name}` needs {min}"));
-        }
-    }
-}
-
 #[test]
 fn every_type_synthesizes_to_schema_valid_json() {
     let json = synthesized();
-    let schema = schema();
+    let schema = schema_check::schema("google");
     let resources = json["resource"].as_object().expect("resources");
     let expected = [
         ComputeNetwork::TYPE,
@@ -331,16 +273,9 @@ fn every_type_synthesizes_to_schema_valid_json() {
     sorted.sort();
     assert_eq!(declared, sorted);
 
-    let mut problems = Vec::new();
-    for (kind, instances) in resources {
-        let Some(type_schema) = schema["resources"].get(kind) else {
-            problems.push(format!("{kind}: no such resource type"));
-            continue;
-        };
-        for (name, body) in instances.as_object().expect("instances") {
-            check(body, type_schema, &format!("{kind}.{name}"), &mut problems);
-        }
-    }
+    let mut problems = schema_check::check_resources(&json, &schema);
+    problems.extend(schema_check::check_provider(&json, "google", &schema));
+    problems.extend(schema_check::check_references(&json, &schema));
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 

@@ -2,6 +2,7 @@ use onioncloud_core::{Env, Meta, SecretRef};
 use serde_json::{Value as Json, json};
 
 use super::{ceph, openstack, proxmox};
+use crate::schema_check;
 
 /// One of each private-cloud type, with a Ceph bucket beside a real AWS
 /// bucket.
@@ -251,6 +252,208 @@ fn openstack_resources_reference_each_other() {
         module["output"]["web_2_ip"]["value"],
         "${openstack_compute_instance_v2.web_2.access_ip_v4}"
     );
+}
+
+/// Every OpenStack type with every setter and block, both provider
+/// configurations and every typed output, synthesized.
+fn openstack_module() -> Json {
+    use openstack::*;
+
+    let mut env = Env::new("openstack");
+    env.provider(Provider::cloud("dc1"));
+    env.provider(
+        Provider::auth_url(
+            "https://keystone.dc1.example.internal:5000/v3",
+            "RegionOne",
+        )
+        .alias("keystone"),
+    );
+    let net = env.add(
+        "app",
+        NetworkingNetworkV2::new()
+            .name("app")
+            .description("application network")
+            .admin_state_up(true)
+            .shared(false)
+            .external(false)
+            .mtu(1450)
+            .port_security_enabled(true)
+            .tags(vec!["app".to_owned()])
+            .region("RegionOne"),
+    );
+    let subnet = env.add(
+        "app",
+        NetworkingSubnetV2::new(net.id())
+            .cidr("10.30.0.0/24")
+            .ip_version(4)
+            .name("app")
+            .description("application subnet")
+            .dns_nameservers(vec!["10.30.0.2".to_owned()])
+            .gateway_ip("10.30.0.1")
+            .enable_dhcp(true)
+            .tags(vec!["app".to_owned()])
+            .region("RegionOne")
+            .allocation_pool(AllocationPool::new("10.30.0.10", "10.30.0.99"))
+            .allocation_pool(AllocationPool::new("10.30.0.110", "10.30.0.199")),
+    );
+    let pooled = env.add(
+        "pooled",
+        NetworkingSubnetV2::new(net.id())
+            .subnetpool_id("pool-1")
+            .prefix_length(26)
+            .no_gateway(true),
+    );
+    let sg = env.add(
+        "web",
+        NetworkingSecgroupV2::new("web")
+            .description("web servers")
+            .delete_default_rules(true)
+            .stateful(true)
+            .tags(vec!["web".to_owned()])
+            .region("RegionOne"),
+    );
+    let https = env.add(
+        "web_https",
+        NetworkingSecgroupRuleV2::new("ingress", "IPv4", sg.id())
+            .protocol("tcp")
+            .port_range_min(443)
+            .port_range_max(443)
+            .remote_ip_prefix("0.0.0.0/0")
+            .description("HTTPS from anywhere")
+            .region("RegionOne"),
+    );
+    env.add(
+        "web_peers",
+        NetworkingSecgroupRuleV2::new("ingress", "IPv4", sg.id())
+            .remote_group_id(sg.id()),
+    );
+    let web = env.add(
+        "web",
+        ComputeInstanceV2::new("web")
+            .image_name("debian-12")
+            .flavor_name("m1.small")
+            .key_pair("ops")
+            .security_groups(vec![sg.name()])
+            .availability_zone("nova")
+            .metadata([("role", "web")])
+            .user_data("#cloud-config\n{}\n")
+            .config_drive(true)
+            .power_state("active")
+            .stop_before_destroy(true)
+            .tags(vec!["web".to_owned()])
+            .region("RegionOne")
+            .network(
+                InstanceNetwork::new()
+                    .uuid(net.id())
+                    .fixed_ip_v4("10.30.0.20")
+                    .access_network(true),
+            )
+            .network(InstanceNetwork::new().name("public").fixed_ip_v6("::20"))
+            .network(InstanceNetwork::new().port("port-1")),
+    );
+    let db = env.add(
+        "db",
+        ComputeInstanceV2::new("db")
+            .image_id("image-1")
+            .flavor_id("flavor-1")
+            .block_device(
+                BlockDevice::new("image")
+                    .uuid("image-1")
+                    .destination_type("volume")
+                    .volume_size(40)
+                    .volume_type("ssd")
+                    .boot_index(0)
+                    .delete_on_termination(true),
+            )
+            .block_device(BlockDevice::new("blank").volume_size(100)),
+    );
+    env.output::<String>("net_id", net.id());
+    env.output::<String>("net_name", net.name());
+    env.output::<String>("subnet_id", subnet.id());
+    env.output::<String>("subnet_cidr", pooled.cidr());
+    env.output::<String>("subnet_gateway", subnet.gateway_ip());
+    env.output::<String>("sg_name", sg.name());
+    env.output::<String>("rule_id", https.id());
+    env.output::<String>("web_id", web.id());
+    env.output::<String>("web_ip_v4", web.access_ip_v4());
+    env.output::<String>("web_ip_v6", web.access_ip_v6());
+    env.output::<String>("web_fixed_ip", web.fixed_ip_v4());
+    env.output::<String>("db_id", db.id());
+    synth(env)
+        .remove("openstack/main.tf.json")
+        .expect("an openstack module")
+}
+
+/// Every problem the schema check finds in an OpenStack module.
+fn openstack_problems(module: &Json) -> Vec<String> {
+    let schema = schema_check::schema("openstack");
+    let mut problems = schema_check::check_resources(module, &schema);
+    problems.extend(schema_check::check_provider(module, "openstack", &schema));
+    problems.extend(schema_check::check_references(module, &schema));
+    problems
+}
+
+#[test]
+fn openstack_types_match_the_provider_schema() {
+    let module = openstack_module();
+    let declared: Vec<&str> = module["resource"]
+        .as_object()
+        .expect("resources")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut expected = vec![
+        openstack::NetworkingNetworkV2::TYPE,
+        openstack::NetworkingSubnetV2::TYPE,
+        openstack::NetworkingSecgroupV2::TYPE,
+        openstack::NetworkingSecgroupRuleV2::TYPE,
+        openstack::ComputeInstanceV2::TYPE,
+    ];
+    expected.sort();
+    assert_eq!(declared, expected);
+    assert_eq!(
+        module["provider"]["openstack"].as_array().map(Vec::len),
+        Some(2)
+    );
+    let problems = openstack_problems(&module);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_schema_check_reports_what_the_provider_lacks() {
+    let mut module = openstack_module();
+    let resources = &mut module["resource"];
+    let net = &mut resources["openstack_networking_network_v2"]["app"];
+    net["bogus_key"] = json!(true);
+    let subnet = &mut resources["openstack_networking_subnet_v2"]["app"];
+    subnet["allocation_pool"][0]["bogus_pool_key"] = json!("x");
+    subnet["all_tags"] = json!(["output-only"]);
+    subnet.as_object_mut().unwrap().remove("network_id");
+    let rule = &mut resources["openstack_networking_secgroup_rule_v2"];
+    rule["web_https"]["depends_on"] = json!([]);
+    resources["openstack_networking_bogus_v2"] = json!({ "x": {} });
+    module["provider"]["openstack"][0]["bogus_setting"] = json!("x");
+    module["output"]["bogus"] = json!({
+        "value": "${openstack_compute_instance_v2.web.network[0].bogus_ip}",
+    });
+
+    let problems = openstack_problems(&module);
+    let expected = [
+        "openstack_networking_network_v2.app.bogus_key: not in the schema",
+        "openstack_networking_subnet_v2.app.allocation_pool[0]\
+         .bogus_pool_key: not in the schema",
+        "openstack_networking_subnet_v2.app.all_tags: output-only",
+        "openstack_networking_subnet_v2.app: required `network_id` missing",
+        "openstack_networking_bogus_v2: no such resource type",
+        "provider.openstack[0].bogus_setting: not in the schema",
+        "${openstack_compute_instance_v2.web.network.bogus_ip}: \
+         not in the schema",
+    ];
+    let mut sorted_problems = problems.clone();
+    sorted_problems.sort();
+    let mut sorted_expected = expected.map(str::to_owned).to_vec();
+    sorted_expected.sort();
+    assert_eq!(sorted_problems, sorted_expected);
 }
 
 #[test]
