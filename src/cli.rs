@@ -97,6 +97,14 @@ pub enum GraphFormat {
 /// Errors of the command line.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
+    /// The environment's name is not usable.
+    #[error("invalid environment name {name:?}: {reason}")]
+    Environment {
+        /// The name given.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The build function failed.
     #[error("declaring the environment failed: {0}")]
     Build(String),
@@ -117,7 +125,19 @@ pub fn main<E: Display>(
     build: impl FnOnce(&mut Env) -> Result<(), E>,
 ) -> ExitCode {
     init_logging();
-    let cli = Cli::parse();
+    let program = program_name();
+    let about = format!(
+        "Declares, checks, synthesizes and plans the {program} environment."
+    );
+    let matches = <Cli as clap::CommandFactory>::command()
+        // Once per process: clap keeps its names for the program's life.
+        .name(&*program.leak())
+        .about(about)
+        .get_matches();
+    let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(error) => error.exit(),
+    };
     match run(cli, build, &mut std::io::stdout()) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
@@ -178,6 +198,9 @@ pub fn run<E: Display>(
     out: &mut dyn std::io::Write,
 ) -> Result<u8, CliError> {
     let name = cli.environment.unwrap_or_else(program_name);
+    if let Err(reason) = onioncloud_core::Name::new(name.clone()).check() {
+        return Err(CliError::Environment { name, reason });
+    }
     let env = compile(&name, build)?;
     let write = |out: &mut dyn std::io::Write, text: &str| {
         out.write_all(text.as_bytes()).map_err(|source| {
@@ -207,7 +230,8 @@ pub fn run<E: Display>(
         }
         Command::Synth { out: dir } => {
             let count = synth::write(&env, &dir)?;
-            let text = format!("Wrote {count} files to {}.\n", dir.display());
+            let noun = if count == 1 { "file" } else { "files" };
+            let text = format!("Wrote {count} {noun} to {}.\n", dir.display());
             write(out, &text)?;
             Ok(0)
         }
@@ -216,10 +240,14 @@ pub fn run<E: Display>(
             json,
             detailed_exitcode,
         } => {
-            let path = state.unwrap_or_else(|| {
-                PathBuf::from(format!(".onioncloud/{name}.state.json"))
-            });
-            let state = State::load(&path)?;
+            // A state file named on the command line must exist; only the
+            // default one may be missing, which means nothing exists yet.
+            let state = match state {
+                Some(path) => State::load_existing(&path)?,
+                None => State::load(&PathBuf::from(format!(
+                    ".onioncloud/{name}.state.json"
+                )))?,
+            };
             let plan = Plan::new(&env, &state);
             let text = if json {
                 let mut text = serde_json::to_string_pretty(&plan)

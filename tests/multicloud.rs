@@ -275,8 +275,10 @@ fn command_line_validate_plan_graph() {
         "{out}"
     );
 
+    // An empty state: nothing exists yet.
     let dir = tempfile::tempdir().unwrap();
-    let missing = dir.path().join("none.json");
+    let missing = dir.path().join("empty.json");
+    std::fs::write(&missing, r#"{"version": 1, "resources": {}}"#).unwrap();
     let missing = missing.to_str().unwrap();
     let (code, out) = cli(&["plan", "--state", missing, "--detailed-exitcode"]);
     assert_eq!(code, Ok(2));
@@ -425,4 +427,95 @@ fn an_invalid_environment_names_the_resource_and_line() {
         ),
         "{err}"
     );
+}
+
+/// A mistyped `--out` must never delete a user's files: a directory that
+/// `synth` did not write is refused, and so is a regular file.
+#[test]
+fn synth_refuses_targets_it_did_not_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    std::fs::write(project.join("Cargo.toml"), "[package]\n").unwrap();
+    let (result, _) = cli(&["synth", "--out", project.to_str().unwrap()]);
+    let err = result.unwrap_err();
+    assert!(
+        err.ends_with(
+            "holds files that synth did not write; choose a new or empty \
+             directory"
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(project.join("Cargo.toml")).unwrap(),
+        "[package]\n"
+    );
+
+    let file = dir.path().join("afile");
+    std::fs::write(&file, "keep me").unwrap();
+    let (result, _) = cli(&["synth", "--out", file.to_str().unwrap()]);
+    let err = result.unwrap_err();
+    assert!(err.ends_with("it exists and is not a directory"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep me");
+
+    // Nothing left behind: no staging or old directories.
+    let mut names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["afile", "project"]);
+
+    // Its own previous output it replaces.
+    let out = dir.path().join("out");
+    let out_arg = out.to_str().unwrap();
+    assert_eq!(cli(&["synth", "--out", out_arg]).0, Ok(0));
+    std::fs::write(out.join("stale.txt"), "old").unwrap();
+    assert_eq!(cli(&["synth", "--out", out_arg]).0, Ok(0));
+    assert!(!out.join("stale.txt").exists());
+    assert!(out.join(onioncloud::synth::MARKER).is_file());
+}
+
+#[test]
+fn state_files_are_checked_before_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    let arg = path.to_str().unwrap();
+
+    // Named on the command line, a missing file is an error.
+    let err = cli(&["plan", "--state", arg]).0.unwrap_err();
+    assert!(err.contains("cannot read state file"), "{err}");
+
+    // The version is read before the shape.
+    std::fs::write(&path, r#"{"version": 2, "resources": []}"#).unwrap();
+    let err = cli(&["plan", "--state", arg]).0.unwrap_err();
+    assert!(err.contains("has format version 2"), "{err}");
+    std::fs::write(&path, r#"{"version": 4, "resources": []}"#).unwrap();
+    let err = cli(&["plan", "--state", arg]).0.unwrap_err();
+    assert!(err.ends_with("(version 4 is Terraform's own state format)"));
+
+    // Keys are addresses, and types match them.
+    for (key, kind, reason) in [
+        ("not an address", "aws_vpc", "is not an address"),
+        ("aws_vpc.main", "aws_subnet", "its type is \"aws_subnet\""),
+    ] {
+        let doc = serde_json::json!({
+            "version": 1,
+            "resources": {key: {"type": kind, "attributes": {}}}
+        });
+        std::fs::write(&path, doc.to_string()).unwrap();
+        let err = cli(&["plan", "--state", arg]).0.unwrap_err();
+        assert!(err.contains(reason), "{err}");
+        assert!(err.contains(&format!("resource {key:?} is invalid")));
+    }
+}
+
+#[test]
+fn the_environment_name_must_be_a_label() {
+    let cli =
+        Cli::try_parse_from(["x", "--environment", "", "validate"]).unwrap();
+    let err = run(cli, environment::build, &mut Vec::new())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(err, "invalid environment name \"\": the name is empty");
 }

@@ -85,6 +85,19 @@ pub enum CompileError {
         location: Location,
     },
 
+    /// A rename whose old address is still in use.
+    #[error("moved from {from} to {to} (at {location}): {reason}")]
+    Moved {
+        /// The old address.
+        from: Address,
+        /// The new address.
+        to: Address,
+        /// What is wrong.
+        reason: String,
+        /// Where the rename was declared.
+        location: Location,
+    },
+
     /// A dependency cycle, as one minimal cycle.
     #[error("dependency cycle:{}", display_cycle(.0))]
     Cycle(Vec<CycleStep>),
@@ -358,6 +371,18 @@ fn missing(
     }
 }
 
+/// Names Terraform does not allow for input variables.
+const RESERVED_VARIABLE_NAMES: [&str; 8] = [
+    "count",
+    "depends_on",
+    "for_each",
+    "lifecycle",
+    "locals",
+    "providers",
+    "source",
+    "version",
+];
+
 fn check_names(env: &Env, errors: &mut Vec<CompileError>) {
     let mut check = |what, name: &Name, location: Option<&SourceLocation>| {
         if let Err(reason) = name.check() {
@@ -384,9 +409,24 @@ fn check_names(env: &Env, errors: &mut Vec<CompileError>) {
     for variable in &env.variables {
         check("variable", &variable.name, variable.location.as_ref());
     }
+    for moved in &env.moved {
+        for name in [&moved.from.name, &Name::new(moved.from.kind.as_str())] {
+            check("moved-from", name, moved.location.as_ref());
+        }
+    }
     for provider in &env.providers {
         if let Some(alias) = &provider.alias {
             check("provider alias", alias, provider.location.as_ref());
+        }
+    }
+    for variable in &env.variables {
+        if RESERVED_VARIABLE_NAMES.contains(&variable.name.as_str()) {
+            errors.push(CompileError::InvalidName {
+                what: "variable",
+                name: variable.name.to_string(),
+                reason: "Terraform reserves this name".to_owned(),
+                location: Location(variable.location.clone()),
+            });
         }
     }
 
@@ -459,7 +499,8 @@ fn check_providers(env: &Env, errors: &mut Vec<CompileError>) {
         let expected = decl.resource.provider_name();
         let reason = if provider.name != expected {
             format!(
-                "a {} is managed by the {expected} provider",
+                "a resource of type {} is managed by the {expected} \
+                 provider",
                 decl.address.kind
             )
         } else if provider.alias.is_some() && !configs.contains_key(provider) {
@@ -519,13 +560,22 @@ fn check_side_references(
         }
     }
     for moved in &env.moved {
+        let location = Location(moved.location.clone());
         if !resolver.by_address.contains_key(&moved.to) {
             errors.push(CompileError::MissingReference {
                 from: format!("moved from {}", moved.from),
                 argument: "to".into(),
                 target: moved.to.to_string(),
                 missing: moved.to.to_string(),
-                location: Location(None),
+                location: location.clone(),
+            });
+        }
+        if resolver.by_address.contains_key(&moved.from) {
+            errors.push(CompileError::Moved {
+                from: moved.from.clone(),
+                to: moved.to.clone(),
+                reason: "the old address is still declared".to_owned(),
+                location,
             });
         }
     }

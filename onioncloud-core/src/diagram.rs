@@ -65,21 +65,28 @@ pub fn dot(env: &CompiledEnv) -> String {
     out
 }
 
-/// The graph as a Mermaid flowchart.
+/// The graph as a Mermaid flowchart. Node ids are positions in address
+/// order (`n0`, `n1`, ...), since addresses that differ only in `-` and
+/// `_` must not merge.
 pub fn mermaid(env: &CompiledEnv) -> String {
-    let id = |label: &str| {
-        label
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-            .collect::<String>()
-    };
+    let nodes = nodes(env);
+    let ids: std::collections::HashMap<&str, usize> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
     let mut out = String::from("flowchart LR\n");
-    for node in nodes(env) {
-        let _ = writeln!(out, "  {}[\"{node}\"]", id(&node));
+    for (i, node) in nodes.iter().enumerate() {
+        let _ = writeln!(out, "  n{i}[\"{node}\"]");
     }
     for (from, to, reason) in edges(env) {
         let reason = reason.replace('"', "'").replace('|', "/");
-        let _ = writeln!(out, "  {} -->|\"{reason}\"| {}", id(&from), id(&to));
+        let _ = writeln!(
+            out,
+            "  n{} -->|\"{reason}\"| n{}",
+            ids[from.as_str()],
+            ids[to.as_str()]
+        );
     }
     out
 }

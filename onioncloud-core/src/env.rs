@@ -289,6 +289,8 @@ pub struct Moved {
     pub from: Address,
     /// The new address.
     pub to: Address,
+    /// Where the user declared the rename.
+    pub location: Option<SourceLocation>,
 }
 
 /// Where Terraform keeps the state of the synthesized configuration.
@@ -558,10 +560,12 @@ impl Env {
     }
 
     /// Records that the resource once at `from` is now at `to`.
+    #[track_caller]
     pub fn moved(&mut self, from: Address, to: &impl HasAddress) {
         self.moved.push(Moved {
             from,
             to: to.resource_address().clone(),
+            location: Some(SourceLocation::caller()),
         });
     }
 

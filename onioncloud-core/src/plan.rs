@@ -42,9 +42,26 @@ pub enum StateError {
         #[source]
         source: serde_json::Error,
     },
+    /// A resource entry whose key is not an address, or whose type
+    /// differs from the address's.
+    #[error("state file {path}: resource {key:?} is invalid: {reason}")]
+    Resource {
+        /// The file.
+        path: String,
+        /// The entry's key.
+        key: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The file is of a format version this build does not know.
     #[error(
-        "state file {path} has format version {found}; expected {STATE_VERSION}"
+        "state file {path} has format version {found}, but OnionCloud \
+         state is version {STATE_VERSION}{}",
+        if *found == 4 {
+            " (version 4 is Terraform's own state format)"
+        } else {
+            ""
+        }
     )]
     Version {
         /// The file.
@@ -89,33 +106,76 @@ impl State {
     ///
     /// # Errors
     ///
-    /// Fails when the file exists but cannot be read or parsed.
+    /// Fails when the file exists but cannot be read or parsed, is of
+    /// another format version, or names a resource wrongly.
     pub fn load(path: &Path) -> Result<Self, StateError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::parse(path, &text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Self::empty());
+                Ok(Self::empty())
             }
-            Err(source) => {
-                return Err(StateError::Read {
-                    path: path.display().to_string(),
-                    source,
-                });
-            }
-        };
-        let state: State = serde_json::from_str(&text).map_err(|source| {
-            StateError::Parse {
+            Err(source) => Err(StateError::Read {
                 path: path.display().to_string(),
-                line: source.line(),
-                column: source.column(),
+                source,
+            }),
+        }
+    }
+
+    /// Reads a state file that must exist.
+    ///
+    /// # Errors
+    ///
+    /// As [`State::load`], and when the file does not exist.
+    pub fn load_existing(path: &Path) -> Result<Self, StateError> {
+        let text = std::fs::read_to_string(path).map_err(|source| {
+            StateError::Read {
+                path: path.display().to_string(),
                 source,
             }
         })?;
-        if state.version != STATE_VERSION {
+        Self::parse(path, &text)
+    }
+
+    fn parse(path: &Path, text: &str) -> Result<Self, StateError> {
+        let shown = || path.display().to_string();
+        let parse_error = |source: serde_json::Error| StateError::Parse {
+            path: shown(),
+            line: source.line(),
+            column: source.column(),
+            source,
+        };
+
+        // The version first: a document of another version may have any
+        // shape, and saying so beats a complaint about its shape.
+        #[derive(Deserialize)]
+        struct Header {
+            version: u32,
+        }
+        let header: Header = serde_json::from_str(text).map_err(parse_error)?;
+        if header.version != STATE_VERSION {
             return Err(StateError::Version {
-                path: path.display().to_string(),
-                found: state.version,
+                path: shown(),
+                found: header.version,
             });
+        }
+        let state: State = serde_json::from_str(text).map_err(parse_error)?;
+        for (key, resource) in &state.resources {
+            let address =
+                Address::parse(key).map_err(|reason| StateError::Resource {
+                    path: shown(),
+                    key: key.clone(),
+                    reason,
+                })?;
+            if address.kind.as_str() != resource.kind {
+                return Err(StateError::Resource {
+                    path: shown(),
+                    key: key.clone(),
+                    reason: format!(
+                        "its type is {:?}, not {}",
+                        resource.kind, address.kind
+                    ),
+                });
+            }
         }
         Ok(state)
     }

@@ -31,7 +31,9 @@ use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Map, Value as Json, json};
 use thiserror::Error;
 
-use crate::address::{Address, Name, ProviderName, sanitize_label};
+use crate::address::{
+    Address, Name, ProviderName, SourceLocation, sanitize_label,
+};
 use crate::compile::CompiledEnv;
 use crate::env::Declaration;
 use crate::value::{SecretRef, SecretStore, Value};
@@ -41,23 +43,21 @@ use crate::value::{SecretRef, SecretStore, Value};
 #[non_exhaustive]
 pub enum SynthError {
     /// A reference from one cloud's root module into another's.
+    #[error(transparent)]
+    CrossStack(Box<CrossStack>),
+
+    /// An output with no resource in the environment to keep it company:
+    /// no module would hold it.
     #[error(
-        "{from} refers in `{argument}` to {target}, which belongs to the \
-         {target_stack} configuration; {from} belongs to {stack}, and each \
-         cloud is a separate Terraform root module: pass the value through \
-         a variable"
+        "output {output} (declared at {location}) cannot be synthesized: \
+         the environment declares no resource, so there is no Terraform \
+         module to hold it"
     )]
-    CrossStack {
-        /// The referring resource or output.
-        from: String,
-        /// The argument.
-        argument: String,
-        /// The target address.
-        target: String,
-        /// The referring item's root module.
-        stack: String,
-        /// The target's root module.
-        target_stack: String,
+    NoModule {
+        /// The output.
+        output: String,
+        /// Where it was declared.
+        location: crate::compile::Location,
     },
 
     /// A value that is only known after apply, where configuration must be
@@ -72,6 +72,29 @@ pub enum SynthError {
         /// The argument.
         argument: String,
     },
+}
+
+/// A reference from one cloud's root module into another's.
+#[derive(Debug, Error, PartialEq)]
+#[error(
+    "{from} refers in `{argument}` to {target}, which belongs to the \
+     {target_stack} configuration; {from} belongs to {stack}, and each \
+     cloud is a separate Terraform root module: pass the value through a \
+     variable ({from} is declared at {location})"
+)]
+pub struct CrossStack {
+    /// Where the referring item was declared, as `file:line`.
+    pub location: String,
+    /// The referring resource or output.
+    pub from: String,
+    /// The argument.
+    pub argument: String,
+    /// The target address.
+    pub target: String,
+    /// The referring item's root module.
+    pub stack: String,
+    /// The target's root module.
+    pub target_stack: String,
 }
 
 /// The registry source and version constraint for a provider that no
@@ -165,18 +188,35 @@ fn plan_stacks(
                     first_ref = Some(by_address[&target.address]);
                 }
             });
-        let home = match first_ref {
-            Some(j) => homes[j].as_str().to_owned(),
-            None => match stacks.keys().next() {
-                Some(first) => first.clone(),
-                None => continue,
-            },
-        };
         let from = format!("output {}", output.name);
-        check_refs(&output.value, &from, &home, &homes, &by_address)?;
-        let entry = stacks.entry(home).or_default();
-        entry.outputs.push(i);
-        scan_leaves(&output.value, "value", &|| from.clone(), entry)?;
+
+        // An output that refers to no resource is a constant: every
+        // module gets it, as there is no better home.
+        let homes_of_output: Vec<String> = match first_ref {
+            Some(j) => vec![homes[j].as_str().to_owned()],
+            None if stacks.is_empty() => {
+                return Err(SynthError::NoModule {
+                    output: output.name.to_string(),
+                    location: crate::compile::Location(Some(
+                        output.location.clone(),
+                    )),
+                });
+            }
+            None => stacks.keys().cloned().collect(),
+        };
+        for home in homes_of_output {
+            check_refs(
+                &output.value,
+                &from,
+                &output.location,
+                &home,
+                &homes,
+                &by_address,
+            )?;
+            let entry = stacks.entry(home).or_default();
+            entry.outputs.push(i);
+            scan_leaves(&output.value, "value", &|| from.clone(), entry)?;
+        }
     }
     for config in env.providers() {
         if let Some(stack) = stacks.get_mut(config.name.as_str()) {
@@ -215,19 +255,21 @@ fn cross_stack(
         }
         _ => ("depends_on".to_owned(), String::new()),
     };
-    SynthError::CrossStack {
+    SynthError::CrossStack(Box::new(CrossStack {
+        location: from.location.to_string(),
         from: from.address.to_string(),
         argument,
         target: format!("{}{attr}", target.address),
         stack: stack.to_string(),
         target_stack: stack_of(target).to_string(),
-    }
+    }))
 }
 
 /// Refuses references from an output into another module than its own.
 fn check_refs(
     value: &Value,
     from: &str,
+    location: &SourceLocation,
     stack: &str,
     homes: &[ProviderName],
     by_address: &std::collections::HashMap<&Address, usize>,
@@ -237,13 +279,14 @@ fn check_refs(
     value.for_each_ref(&mut path, &mut |argument, target| {
         let target_stack = &homes[by_address[&target.address]];
         if result.is_ok() && target_stack.as_str() != stack {
-            result = Err(SynthError::CrossStack {
+            result = Err(SynthError::CrossStack(Box::new(CrossStack {
+                location: location.to_string(),
                 from: from.to_owned(),
                 argument: argument.to_owned(),
                 target: target.to_string(),
                 stack: stack.to_owned(),
                 target_stack: target_stack.to_string(),
-            });
+            })));
         }
     });
     result
@@ -371,13 +414,34 @@ pub fn escape(text: &str) -> String {
 /// `aws_vpc.main.id`, `var.region`. Literals become their JSON form, which
 /// Terraform reads as the same literal.
 pub fn expression(value: &Value) -> String {
+    let quote = |text: &str| {
+        serde_json::to_string(&escape(text)).expect("a string serialises")
+    };
     match value {
         Value::Ref(r) => r.to_string(),
         Value::Variable(name) => format!("var.{name}"),
         Value::Expr(expr) => format!("({expr})"),
-        other => {
-            let json = serde_json::to_value(other).unwrap_or(Json::Null);
-            json.to_string()
+        Value::Null | Value::Unknown => "null".to_owned(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(text) => quote(text),
+        Value::List(items) => {
+            let items: Vec<String> = items.iter().map(expression).collect();
+            format!("[{}]", items.join(", "))
+        }
+        Value::Map(map) => {
+            let entries: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{} = {}", quote(k), expression(v)))
+                .collect();
+            format!("{{{}}}", entries.join(", "))
+        }
+        Value::Concat(parts) => {
+            let parts: Vec<String> = parts.iter().map(expression).collect();
+            format!("join(\"\", [{}])", parts.join(", "))
+        }
+        Value::Secret(secret) => {
+            format!("(secret {})", quote(&secret.to_string()))
         }
     }
 }
@@ -464,7 +528,9 @@ impl Serialize for Arg<'_> {
             Value::Map(map) => {
                 let mut out = s.serialize_map(Some(map.len()))?;
                 for (key, value) in map {
-                    out.serialize_entry(key, &Arg { value, renderer })?;
+                    // Object keys are templates too.
+                    let key = escape(key);
+                    out.serialize_entry(&key, &Arg { value, renderer })?;
                 }
                 out.end()
             }

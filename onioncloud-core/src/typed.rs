@@ -118,7 +118,10 @@ pub struct Input<T> {
 }
 
 impl<T> Input<T> {
-    /// Wraps a value; the caller vouches for its type.
+    /// Wraps a value; the caller vouches for its type. This bypasses the
+    /// type check: wrapping a plain string as an `Input<Secret>` puts the
+    /// text where a secret reference belongs, so use it only for values
+    /// built from references.
     pub fn from_value(value: Value) -> Self {
         Self {
             value,
@@ -260,8 +263,20 @@ impl<T, K: Into<String>, I: Into<Input<T>>, const N: usize> From<[(K, I); N]>
     }
 }
 
-/// Joins string inputs into one string output, such as
-/// `concat(["postgres://", db.endpoint(), "/orders"])`.
+/// Joins string inputs into one string output. Parts of different types
+/// are converted with `into()`:
+///
+/// ```
+/// use onioncloud_core::{Address, Input, Output, concat};
+///
+/// let db = Address::managed("aws_db_instance", "orders");
+/// let endpoint: Output<String> = Output::attr(&db, "endpoint");
+/// let url = concat::<Input<String>>([
+///     "postgres://".into(),
+///     endpoint.into(),
+///     "/orders".into(),
+/// ]);
+/// ```
 pub fn concat<I>(parts: impl IntoIterator<Item = I>) -> Output<String>
 where
     I: Into<Input<String>>,

@@ -132,7 +132,8 @@ fn unknown_provider_alias_and_wrong_provider() {
     );
     assert!(
         errors[1].contains(
-            "uses provider google.dr: a aws_vpc is managed by the aws provider"
+            "uses provider google.dr: a resource of type aws_vpc is managed by \
+             the aws provider"
         ),
         "{}",
         errors[1]
@@ -395,4 +396,122 @@ fn synthesis_is_byte_identical_across_runs() {
         terraform::synth(&env.compile().unwrap()).unwrap()
     };
     assert_eq!(build(), build());
+}
+
+/// Object keys are templates in Terraform JSON too, so a literal `${` in
+/// a tag key is escaped like one in a value.
+#[test]
+fn map_keys_are_escaped_like_values() {
+    let mut env = Env::new("t");
+    env.add("main", vpc().set("tags", json!({"${key}": "%{v}"})));
+    let json = synth_aws(env);
+    assert_eq!(
+        json["resource"]["aws_vpc"]["main"]["tags"],
+        json!({"$${key}": "%%{v}"})
+    );
+}
+
+#[test]
+fn reserved_variable_names_and_bad_renames_are_refused() {
+    let mut env = Env::new("t");
+    env.variable("count", Variable::<String>::new());
+    let main = env.add("main", vpc());
+    env.moved(Address::managed("aws_vpc", "bad name"), &main);
+    env.moved(Address::managed("aws_vpc", "main"), &main);
+    let errors = errors(env);
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("invalid variable name \"count\"")
+                && e.ends_with("Terraform reserves this name")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("invalid moved-from name \"bad name\"")),
+        "{errors:?}"
+    );
+    assert!(
+        errors.iter().any(|e| e
+            .starts_with("moved from aws_vpc.main to aws_vpc.main (at ")
+            && e.ends_with("the old address is still declared")),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn a_cross_cloud_reference_names_the_line() {
+    let mut env = Env::new("t");
+    let main = env.add("main", vpc());
+    let line = line!() + 1;
+    env.add(
+        "net",
+        GenericResource::new("google_compute_network")
+            .input::<String>("description", main.id()),
+    );
+    let err = terraform::synth(&env.compile().unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.ends_with(&format!(
+            "(google_compute_network.net is declared at {}:{line})",
+            file!()
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn outputs_without_references_go_to_every_module() {
+    let mut env = Env::new("t");
+    env.add("main", vpc());
+    env.add("net", GenericResource::new("google_compute_network"));
+    env.output::<String>("owner", "platform-team");
+    let files = terraform::synth(&env.compile().unwrap()).unwrap();
+    for module in ["aws/main.tf.json", "google/main.tf.json"] {
+        let json: Json = serde_json::from_str(&files[module]).unwrap();
+        assert_eq!(json["output"]["owner"]["value"], "platform-team");
+    }
+
+    let mut env = Env::new("t");
+    env.output::<String>("owner", "platform-team");
+    let err = terraform::synth(&env.compile().unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("output owner (declared at ")
+            && err.ends_with("there is no Terraform module to hold it"),
+        "{err}"
+    );
+}
+
+#[test]
+fn indexing_a_literal_list_is_a_terraform_expression() {
+    let list: Output<Vec<String>> =
+        Output::from_value(onioncloud_core::Value::List(vec![
+            "a${b}".into(),
+            "c".into(),
+        ]));
+    let mut env = Env::new("t");
+    env.add("main", vpc().input::<String>("cidr_block", list.index(1)));
+    let json = synth_aws(env);
+    assert_eq!(
+        json["resource"]["aws_vpc"]["main"]["cidr_block"],
+        "${(element([\"a$${b}\", \"c\"], 1))}"
+    );
+}
+
+#[test]
+fn mermaid_keeps_addresses_that_differ_only_in_dashes_apart() {
+    let mut env = Env::new("t");
+    let a = env.add("web-a", vpc());
+    env.add("web_a", vpc().input::<String>("x", a.id()));
+    let text = onioncloud_core::diagram::mermaid(&env.compile().unwrap());
+    assert_eq!(
+        text,
+        "flowchart LR\n  n0[\"aws_vpc.web-a\"]\n  n1[\"aws_vpc.web_a\"]\n  \
+         n1 -->|\"`x` = .id\"| n0\n"
+    );
 }
