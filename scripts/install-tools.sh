@@ -89,7 +89,44 @@ install_mdbook() {
     [ "$("$bin" --version)" = "mdbook v$MDBOOK_VERSION" ] || die "mdbook version check failed"
 }
 
+# ------------------------------------------------------------------ haproxy --
+# HAProxy checks the configuration that the private-cloud load balancer's
+# Salt role renders (`haproxy -c`). Debian's package is unpacked into the
+# tools directory, not installed, so that no service is started.
+HAPROXY_PACKAGES="haproxy liblua5.3-0 libopentracing-c-wrapper0 libopentracing1"
+install_haproxy() {
+    local dir="$TOOLS_DIR/haproxy" wrapper="$TOOLS_DIR/haproxy/haproxy"
+    if command -v haproxy >/dev/null 2>&1; then
+        log "haproxy found on PATH"
+        return 0
+    fi
+    if [ -x "$wrapper" ] && "$wrapper" -v >/dev/null 2>&1; then
+        log "haproxy up to date ($wrapper)"
+        return 0
+    fi
+    command -v apt-get >/dev/null 2>&1 || die "apt-get not found (needed for haproxy)"
+    log "unpacking Debian's haproxy into $dir"
+    rm -rf "$dir"
+    mkdir -p "$dir/debs" "$dir/root"
+    # shellcheck disable=SC2086
+    if ! (cd "$dir/debs" && apt-get download $HAPROXY_PACKAGES >/dev/null 2>&1); then
+        apt-get update >/dev/null
+        # shellcheck disable=SC2086
+        (cd "$dir/debs" && apt-get download $HAPROXY_PACKAGES >/dev/null)
+    fi
+    for deb in "$dir"/debs/*.deb; do
+        dpkg -x "$deb" "$dir/root"
+    done
+    cat >"$wrapper" <<WRAPPER
+#!/bin/sh
+LD_LIBRARY_PATH="$dir/root/usr/lib/x86_64-linux-gnu" exec "$dir/root/usr/sbin/haproxy" "\$@"
+WRAPPER
+    chmod +x "$wrapper"
+    "$wrapper" -v >/dev/null || die "the unpacked haproxy does not run"
+}
+
 if [ "${ONIONCLOUD_SKIP_SALT:-0}" != 1 ]; then install_salt; fi
+if [ "${ONIONCLOUD_SKIP_HAPROXY:-0}" != 1 ]; then install_haproxy; fi
 if [ "${ONIONCLOUD_SKIP_MDBOOK:-0}" != 1 ]; then install_mdbook; fi
 
 # ------------------------------------------------------------------ summary --

@@ -263,6 +263,7 @@ fn known_json(value: &Value) -> Json {
                 .map(|(k, v)| (k.clone(), known_json(v)))
                 .collect(),
         ),
+        Value::NonFinite(text) => Json::String(text.clone()),
         Value::Concat(parts) => Json::String(
             parts
                 .iter()

@@ -60,6 +60,20 @@ pub enum SynthError {
         location: crate::compile::Location,
     },
 
+    /// A NaN or infinite number, which Terraform cannot hold.
+    #[error(
+        "{from} sets `{argument}` to {number}; Terraform numbers must be \
+         finite"
+    )]
+    NonFinite {
+        /// The resource or output.
+        from: String,
+        /// The argument.
+        argument: String,
+        /// The number, as text.
+        number: String,
+    },
+
     /// A value that is only known after apply, where configuration must be
     /// known.
     #[error(
@@ -301,8 +315,10 @@ fn scan_leaves(
     stack: &mut Stack,
 ) -> Result<(), SynthError> {
     let mut unknown = false;
+    let mut non_finite = None;
     value.for_each_leaf(&mut |leaf| match leaf {
         Value::Unknown => unknown = true,
+        Value::NonFinite(text) => non_finite = Some(text.clone()),
         Value::Secret(secret) if !stack.secrets.contains(secret) => {
             stack.secrets.insert(secret.clone());
         }
@@ -315,6 +331,13 @@ fn scan_leaves(
         return Err(SynthError::Unknown {
             from: from(),
             argument: argument.to_owned(),
+        });
+    }
+    if let Some(number) = non_finite {
+        return Err(SynthError::NonFinite {
+            from: from(),
+            argument: argument.to_owned(),
+            number,
         });
     }
     Ok(())
@@ -421,7 +444,8 @@ pub fn expression(value: &Value) -> String {
         Value::Ref(r) => r.to_string(),
         Value::Variable(name) => format!("var.{name}"),
         Value::Expr(expr) => format!("({expr})"),
-        Value::Null | Value::Unknown => "null".to_owned(),
+        // Refused before rendering; no Terraform literal could hold them.
+        Value::Null | Value::Unknown | Value::NonFinite(_) => "null".to_owned(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
         Value::String(text) => quote(text),

@@ -198,7 +198,8 @@ integer_inputs!(i64, i32, u32, u16, u8, usize);
 impl From<f64> for Input<f64> {
     fn from(n: f64) -> Self {
         Self::from_value(
-            serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number),
+            serde_json::Number::from_f64(n)
+                .map_or_else(|| Value::NonFinite(n.to_string()), Value::Number),
         )
     }
 }

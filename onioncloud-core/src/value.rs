@@ -46,6 +46,10 @@ pub enum Value {
     Expr(String),
     /// Known only after apply.
     Unknown,
+    /// A floating-point number that is NaN or infinite, as text (`NaN`,
+    /// `inf`, `-inf`). JSON and Terraform cannot hold one, so it is kept
+    /// apart and refused, with its place named, wherever it lands.
+    NonFinite(String),
 }
 
 impl Value {

@@ -515,3 +515,21 @@ fn mermaid_keeps_addresses_that_differ_only_in_dashes_apart() {
          n1 -->|\"`x` = .id\"| n0\n"
     );
 }
+
+#[test]
+fn a_non_finite_number_is_refused_where_it_lands() {
+    let mut env = Env::new("t");
+    env.add(
+        "alarm",
+        GenericResource::new("aws_cloudwatch_metric_alarm")
+            .input::<f64>("threshold", f64::NAN),
+    );
+    let err = terraform::synth(&env.compile().unwrap())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "aws_cloudwatch_metric_alarm.alarm sets `threshold` to NaN; \
+         Terraform numbers must be finite"
+    );
+}

@@ -8,7 +8,9 @@
 //! returns gives typed attribute outputs.
 //!
 //! Each cloud sits behind a cargo feature (`aws`, `gcp`, `private`), all on
-//! by default.
+//! by default. The `schema` feature, off by default, adds the `schema` module:
+//! an offline check of a synthesized module against the provider's
+//! published schema.
 
 #[cfg(feature = "aws")]
 pub mod aws;
@@ -18,8 +20,8 @@ pub mod components;
 pub mod gcp;
 #[cfg(feature = "private")]
 pub mod private;
-#[cfg(all(test, any(feature = "gcp", feature = "private")))]
-mod schema_check;
+#[cfg(any(test, feature = "schema"))]
+pub mod schema;
 
 /// Tags or labels: string keys to string values.
 pub type Tags = std::collections::BTreeMap<String, String>;

@@ -29,12 +29,9 @@
 //!         .mode(0o644)
 //!         .require(&nginx),
 //! );
-//! web.add(
-//!     ServiceRunning::new("nginx")
-//!         .id("nginx-service")
-//!         .enable(true)
-//!         .watch(&config),
-//! );
+//! // Same id, different module: both are written under `nginx:`, and
+//! // requisites name the module (`pkg: nginx`, `service: nginx`).
+//! web.add(ServiceRunning::new("nginx").enable(true).watch(&config));
 //! web.add(
 //!     CmdRun::new("nginx -t")
 //!         .id("nginx-config-test")
@@ -53,12 +50,14 @@
 //!
 //! # What rendering checks
 //!
-//! Role names and minion ids must be simple names; state ids must be unique
-//! within what one minion receives; every requisite must point at a state
-//! the same minion receives (a requisite into another role adds an
-//! `include` of that role, so each role SLS also works on its own); state
-//! functions must be `module.function`; requisite keywords cannot be passed
-//! as plain arguments.
+//! Role names and minion ids must be simple names; within a role, states
+//! may share an id only when their modules differ (`pkg.installed` and
+//! `service.running` both for `nginx`, written under one id as in Salt);
+//! two roles one minion receives cannot use the same state id; every
+//! requisite must point at a state the same minion receives (a requisite
+//! into another role adds an `include` of that role, so each role SLS also
+//! works on its own); state functions must be `module.function`; requisite
+//! keywords cannot be passed as plain arguments.
 //!
 //! # YAML
 //!
@@ -85,7 +84,7 @@ mod yaml;
 
 pub mod runner;
 
-pub use machine::{Machine, MachineError, sdb_uri, synth};
+pub use machine::{ConfiguredMachine, Machine, MachineError, sdb_uri, synth};
 pub use state::{
     CmdRun, FileDirectory, FileManaged, PkgInstalled, Requisite,
     ServiceRunning, State, StateError, StateRef, UserPresent,

@@ -8,21 +8,76 @@
 //! `onioncloud:pending`. Secrets become `sdb://` URIs, never values.
 
 use std::any::Any;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use onioncloud_core::{
-    CompiledEnv, Configuration, Input, SecretRef, SecretStore, Value,
+    CompiledEnv, Configuration, Input, SecretRef, SecretStore, SourceLocation,
+    Value,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::{Role, SaltTree, SaltValue, TreeError};
 
+/// The pillar key synthesis fills with each machine's metadata: its
+/// resource address, its environment and its pending keys.
+const METADATA_KEY: &str = "onioncloud";
+
+/// A machine named in a [`MachineError`]: its resource address and where
+/// `env.configure(...)` attached the configuration at fault. Displayed as
+/// `aws_instance.web-0 (configured at src/main.rs:12)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfiguredMachine {
+    /// The machine's resource address.
+    pub address: String,
+    /// Where its configuration was attached.
+    pub location: SourceLocation,
+}
+
+impl std::fmt::Display for ConfiguredMachine {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            formatter,
+            "{} (configured at {})",
+            self.address, self.location
+        )
+    }
+}
+
 /// What synthesizing an environment's Salt tree can fail with.
+///
+/// Errors that machines cause name them (address and where their
+/// configuration was attached); the details of a tree error are in its
+/// [source](std::error::Error::source).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum MachineError {
-    /// The tree of one environment does not render.
+    /// The Salt configuration of one machine does not render: a bad role
+    /// name or minion id, a bad state, a state id used twice, a requisite
+    /// on a state the machine does not receive.
+    #[error("the salt configuration of {machine} is invalid")]
+    Machine {
+        /// The machine.
+        machine: Box<ConfiguredMachine>,
+        /// Why.
+        #[source]
+        source: Box<TreeError>,
+    },
+    /// The Salt configurations of two machines cannot be rendered together:
+    /// two different roles with one name, or minion ids that share a
+    /// pillar file.
+    #[error("the salt configurations of {first} and {second} conflict")]
+    Conflict {
+        /// One machine.
+        first: Box<ConfiguredMachine>,
+        /// The other.
+        second: Box<ConfiguredMachine>,
+        /// Why.
+        #[source]
+        source: Box<TreeError>,
+    },
+    /// The tree of one environment does not render, for a reason no machine
+    /// can be named for.
     #[error("the salt tree of environment {environment} is invalid")]
     Tree {
         /// The environment.
@@ -36,10 +91,47 @@ pub enum MachineError {
     DuplicateMinion {
         /// The id.
         minion_id: String,
-        /// One machine's address.
-        first: String,
-        /// The other's.
-        second: String,
+        /// One machine.
+        first: Box<ConfiguredMachine>,
+        /// The other.
+        second: Box<ConfiguredMachine>,
+    },
+    /// A machine sets the pillar key `onioncloud`, which synthesis fills
+    /// with the machine's metadata.
+    #[error(
+        "{machine} sets the pillar key `onioncloud`, which is reserved for \
+         the machine's metadata"
+    )]
+    ReservedPillarKey {
+        /// The machine.
+        machine: Box<ConfiguredMachine>,
+    },
+    /// A pillar value is a NaN or infinite `f64`, which a pillar value
+    /// cannot hold (OnionCloud values keep only finite numbers).
+    #[error(
+        "pillar key `{key}` of {machine} is NaN or infinite; pillar numbers \
+         must be finite"
+    )]
+    NonFiniteNumber {
+        /// The key, with the path inside it for nested values, like
+        /// `weights[2]`.
+        key: String,
+        /// The machine.
+        machine: Box<ConfiguredMachine>,
+    },
+    /// A pillar number fits neither a 64-bit signed integer nor a float,
+    /// like an unsigned integer above `i64::MAX`.
+    #[error(
+        "pillar key `{key}` of {machine} holds {number}, which does not fit \
+         a 64-bit signed integer"
+    )]
+    NumberOutOfRange {
+        /// The key, with the path inside it for nested values.
+        key: String,
+        /// The number.
+        number: String,
+        /// The machine.
+        machine: Box<ConfiguredMachine>,
     },
 }
 
@@ -72,12 +164,17 @@ impl Machine {
 
     /// Adds a pillar value: a literal, an output of the infrastructure,
     /// or a secret reference.
+    ///
+    /// The key `onioncloud` is reserved for the metadata [`synth`] adds,
+    /// and numbers must be finite: [`synth`] reports either as an error.
     pub fn pillar<T>(
         mut self,
         key: impl Into<String>,
         value: impl Into<Input<T>>,
     ) -> Self {
-        self.pillar.insert(key.into(), value.into().into_value());
+        let key = key.into();
+        let value = value.into().into_value();
+        self.pillar.insert(key, value);
         self
     }
 
@@ -87,6 +184,7 @@ impl Machine {
     }
 }
 
+/// The path of the first null inside `value`, which is at `path`.
 #[typetag::serde(name = "salt")]
 impl Configuration for Machine {
     fn system(&self) -> &'static str {
@@ -126,31 +224,86 @@ pub fn sdb_uri(secret: &SecretRef) -> String {
     }
 }
 
-/// A pillar value, or `None` when it is known only after apply.
-fn pillar_value(value: &Value) -> Option<SaltValue> {
-    Some(match value {
+/// The path of the first NaN or infinite number in a pillar value.
+fn first_non_finite(value: &Value, path: &str) -> Option<String> {
+    match value {
+        Value::NonFinite(_) => Some(path.to_owned()),
+        Value::List(items) | Value::Concat(items) => {
+            items.iter().enumerate().find_map(|(index, item)| {
+                first_non_finite(item, &format!("{path}[{index}]"))
+            })
+        }
+        Value::Map(map) => map.iter().find_map(|(key, item)| {
+            first_non_finite(item, &format!("{path}.{key}"))
+        }),
+        _ => None,
+    }
+}
+
+/// A number in a pillar value that a [`SaltValue`] cannot hold.
+struct Unrepresentable {
+    /// Where, like `port` or `ports[2]`.
+    path: String,
+    /// The number.
+    number: String,
+}
+
+/// A pillar value at `path`, or `None` when it is known only after apply.
+fn pillar_value(
+    value: &Value,
+    path: &str,
+) -> Result<Option<SaltValue>, Unrepresentable> {
+    Ok(Some(match value {
         Value::Null => SaltValue::Null,
         Value::Bool(b) => SaltValue::Bool(*b),
-        Value::Number(n) => match n.as_i64() {
-            Some(i) => SaltValue::Int(i),
-            None => SaltValue::Float(n.as_f64().unwrap_or(f64::NAN)),
-        },
+        Value::Number(n) => {
+            let float = n.as_f64().filter(|float| float.is_finite());
+            match (n.as_i64(), float) {
+                (Some(int), _) => SaltValue::Int(int),
+                (None, Some(float)) if n.is_f64() => SaltValue::Float(float),
+                _ => {
+                    return Err(Unrepresentable {
+                        path: path.to_owned(),
+                        number: n.to_string(),
+                    });
+                }
+            }
+        }
         Value::String(s) => SaltValue::String(s.clone()),
+        // Refused, with its path, before conversion.
+        Value::NonFinite(text) => {
+            return Err(Unrepresentable {
+                path: path.to_owned(),
+                number: text.clone(),
+            });
+        }
         Value::Secret(secret) => SaltValue::String(sdb_uri(secret)),
-        Value::List(items) => SaltValue::List(
-            items.iter().map(pillar_value).collect::<Option<_>>()?,
-        ),
-        Value::Map(map) => SaltValue::Map(
-            map.iter()
-                .map(|(k, v)| Some((k.clone(), pillar_value(v)?)))
-                .collect::<Option<_>>()?,
-        ),
+        Value::List(items) => {
+            let mut list = Vec::with_capacity(items.len());
+            for (index, item) in items.iter().enumerate() {
+                match pillar_value(item, &format!("{path}[{index}]"))? {
+                    Some(item) => list.push(item),
+                    None => return Ok(None),
+                }
+            }
+            SaltValue::List(list)
+        }
+        Value::Map(map) => {
+            let mut entries = BTreeMap::new();
+            for (key, item) in map {
+                match pillar_value(item, &format!("{path}.{key}"))? {
+                    Some(item) => entries.insert(key.clone(), item),
+                    None => return Ok(None),
+                };
+            }
+            SaltValue::Map(entries)
+        }
         Value::Concat(parts) => {
             let mut text = String::new();
-            for part in parts {
-                match pillar_value(part)? {
-                    SaltValue::String(s) => text.push_str(&s),
-                    _ => return None,
+            for (index, part) in parts.iter().enumerate() {
+                match pillar_value(part, &format!("{path}[{index}]"))? {
+                    Some(SaltValue::String(s)) => text.push_str(&s),
+                    _ => return Ok(None),
                 }
             }
             SaltValue::String(text)
@@ -159,9 +312,39 @@ fn pillar_value(value: &Value) -> Option<SaltValue> {
         | Value::Variable(_)
         | Value::Expr(_)
         | Value::Unknown => {
-            return None;
+            return Ok(None);
         }
+    }))
+}
+
+/// One `env.configure(&machine, Machine…)`, as synthesis placed it.
+struct Placed<'a> {
+    address: String,
+    location: &'a SourceLocation,
+    minion: String,
+    roles: &'a [Role],
+}
+
+impl Placed<'_> {
+    fn machine(&self) -> Box<ConfiguredMachine> {
+        configured(self.address.clone(), self.location)
+    }
+}
+
+fn configured(
+    address: String,
+    location: &SourceLocation,
+) -> Box<ConfiguredMachine> {
+    Box::new(ConfiguredMachine {
+        address,
+        location: location.clone(),
     })
+}
+
+/// What synthesis adds to one minion's pillar under `onioncloud`.
+struct Metadata {
+    address: String,
+    pending: BTreeSet<String>,
 }
 
 /// Synthesizes the Salt tree (`salt/top.sls`, `salt/roles/*.sls`) and the
@@ -169,63 +352,420 @@ fn pillar_value(value: &Value) -> Option<SaltValue> {
 /// the environment configures. An environment that configures no machine
 /// gives no files.
 ///
+/// Pillar values that come from the infrastructure (outputs, variables)
+/// are written as `null`, and their keys listed under
+/// `onioncloud:pending`.
+///
 /// # Errors
 ///
-/// Fails when two machines share a minion id, or the tree does not
-/// render (duplicate state ids, requisites to missing states, bad names).
+/// Fails when two machines share a minion id, a machine sets the reserved
+/// pillar key `onioncloud` or a number pillar cannot hold, or the tree does
+/// not render (duplicate state ids, requisites to missing states, bad
+/// names). Errors name the machines at fault and where their configuration
+/// was attached.
 pub fn synth(
     env: &CompiledEnv,
 ) -> Result<BTreeMap<PathBuf, String>, MachineError> {
     let mut tree = SaltTree::new();
-    let mut owners: BTreeMap<String, String> = BTreeMap::new();
-    let mut any = false;
+    let mut placed: Vec<Placed<'_>> = Vec::new();
+    let mut metadata: BTreeMap<String, Metadata> = BTreeMap::new();
     for decl in env.configurations() {
         let Some(machine) =
             decl.configuration.as_any().downcast_ref::<Machine>()
         else {
             continue;
         };
-        any = true;
         let address = decl.target.to_string();
+        let location = &decl.location;
         let minion = machine
             .minion_id
             .clone()
             .unwrap_or_else(|| decl.target.name.to_string());
-        if let Some(first) = owners.get(&minion)
-            && first != &address
+        if let Some(first) = placed
+            .iter()
+            .find(|other| other.minion == minion && other.address != address)
         {
             return Err(MachineError::DuplicateMinion {
                 minion_id: minion,
-                first: first.clone(),
-                second: address,
+                first: first.machine(),
+                second: configured(address, location),
             });
         }
-        owners.insert(minion.clone(), address.clone());
+        if machine.pillar.contains_key(METADATA_KEY) {
+            return Err(MachineError::ReservedPillarKey {
+                machine: configured(address, location),
+            });
+        }
+        for (key, value) in &machine.pillar {
+            if let Some(path) = first_non_finite(value, key) {
+                return Err(MachineError::NonFiniteNumber {
+                    key: path,
+                    machine: configured(address, location),
+                });
+            }
+        }
         for role in &machine.roles {
             tree.assign(minion.clone(), role);
         }
-        let mut pending = Vec::new();
+        // A machine configured twice gets the pillar of both.
+        let meta = metadata.entry(minion.clone()).or_insert_with(|| Metadata {
+            address: address.clone(),
+            pending: BTreeSet::new(),
+        });
         for (key, value) in &machine.pillar {
-            let value = pillar_value(value).unwrap_or_else(|| {
-                pending.push(SaltValue::String(key.clone()));
-                SaltValue::Null
-            });
+            let value = match pillar_value(value, key) {
+                Ok(Some(value)) => {
+                    meta.pending.remove(key);
+                    value
+                }
+                Ok(None) => {
+                    meta.pending.insert(key.clone());
+                    SaltValue::Null
+                }
+                Err(Unrepresentable { path, number }) => {
+                    return Err(MachineError::NumberOutOfRange {
+                        key: path,
+                        number,
+                        machine: configured(address, location),
+                    });
+                }
+            };
             tree.set_pillar(minion.clone(), key.clone(), value);
         }
-        let mut meta = BTreeMap::new();
-        meta.insert("address".to_owned(), SaltValue::String(address));
-        meta.insert(
-            "environment".to_owned(),
-            SaltValue::String(env.name().to_owned()),
-        );
-        meta.insert("pending".to_owned(), SaltValue::List(pending));
-        tree.set_pillar(minion, "onioncloud", SaltValue::Map(meta));
+        placed.push(Placed {
+            address,
+            location,
+            minion,
+            roles: &machine.roles,
+        });
     }
-    if !any {
+    if placed.is_empty() {
         return Ok(BTreeMap::new());
     }
-    tree.render().map_err(|source| MachineError::Tree {
-        environment: env.name().to_owned(),
-        source: Box::new(source),
-    })
+    for (minion, meta) in metadata {
+        let pending = meta.pending.into_iter().map(SaltValue::String);
+        let entries = BTreeMap::from([
+            ("address".to_owned(), SaltValue::String(meta.address)),
+            (
+                "environment".to_owned(),
+                SaltValue::String(env.name().to_owned()),
+            ),
+            ("pending".to_owned(), SaltValue::List(pending.collect())),
+        ]);
+        tree.set_pillar(minion, METADATA_KEY, SaltValue::Map(entries));
+    }
+    tree.render()
+        .map_err(|source| attribute(source, &placed, env.name()))
+}
+
+/// Turns a tree error into a [`MachineError`] naming the machines at
+/// fault.
+fn attribute(
+    source: TreeError,
+    placed: &[Placed<'_>],
+    environment: &str,
+) -> MachineError {
+    let of_minion =
+        |minion: &str| placed.iter().find(|decl| decl.minion == minion);
+    let giving = |minion: Option<&str>, role: &str| {
+        placed.iter().find(|decl| {
+            minion.is_none_or(|minion| decl.minion == minion)
+                && decl.roles.iter().any(|given| given.name() == role)
+        })
+    };
+    let (first, second) = match &source {
+        TreeError::BadMinionId { id } => (of_minion(id), None),
+        TreeError::PillarFileClash { first, second, .. } => {
+            (of_minion(first), of_minion(second))
+        }
+        TreeError::BadRoleName { name: role }
+        | TreeError::InvalidState { role, .. }
+        | TreeError::DuplicateStateInRole { role, .. } => {
+            (giving(None, role), None)
+        }
+        TreeError::RoleConflict { name } => conflicting_roles(placed, name),
+        TreeError::DuplicateStateOnMinion {
+            minion,
+            second_role: role,
+            ..
+        }
+        | TreeError::MissingRequisite { minion, role, .. } => {
+            (giving(Some(minion), role), None)
+        }
+    };
+    let source = Box::new(source);
+    match (first, second) {
+        (Some(first), Some(second)) => MachineError::Conflict {
+            first: first.machine(),
+            second: second.machine(),
+            source,
+        },
+        (Some(one), None) => MachineError::Machine {
+            machine: one.machine(),
+            source,
+        },
+        _ => MachineError::Tree {
+            environment: environment.to_owned(),
+            source,
+        },
+    }
+}
+
+/// The first configuration giving a role named `name`, and the first one
+/// giving a role of that name that renders differently.
+fn conflicting_roles<'p, 'a>(
+    placed: &'p [Placed<'a>],
+    name: &str,
+) -> (Option<&'p Placed<'a>>, Option<&'p Placed<'a>>) {
+    let named = |decl: &'p Placed<'a>| {
+        decl.roles
+            .iter()
+            .filter(move |role| role.name() == name)
+            .map(move |role| (decl, role.render()))
+    };
+    let mut candidates = placed.iter().flat_map(named);
+    let Some((first, text)) = candidates.next() else {
+        return (None, None);
+    };
+    let second = candidates
+        .find(|(_, other)| *other != text)
+        .map(|(decl, _)| decl)
+        // Both roles given by one `configure`: that one is at fault.
+        .filter(|second| !std::ptr::eq(*second, first));
+    (Some(first), second)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{PkgInstalled, ServiceRunning};
+    use onioncloud_core::{Env, GenericResource, Handle};
+
+    fn instance(env: &mut Env, name: &str) -> Handle<GenericResource> {
+        env.add(name, GenericResource::new("aws_instance"))
+    }
+
+    fn web_role() -> Role {
+        let mut web = Role::new("web");
+        let package = web.add(PkgInstalled::new("nginx"));
+        web.add(ServiceRunning::new("nginx").require(&package));
+        web
+    }
+
+    fn synth_env(env: Env) -> Result<BTreeMap<PathBuf, String>, MachineError> {
+        synth(&env.compile().expect("environment compiles"))
+    }
+
+    /// `file:line` of the line before the caller's.
+    macro_rules! previous_line {
+        () => {
+            format!("{}:{}", file!(), line!() - 1)
+        };
+    }
+
+    #[test]
+    fn pillar_has_values_pending_keys_and_metadata() {
+        let mut env = Env::new("test");
+        let db = instance(&mut env, "db-0");
+        let vm = instance(&mut env, "web-0");
+        env.configure(
+            &vm,
+            Machine::new()
+                .role(&web_role())
+                .pillar("db_host", db.id())
+                .pillar("ratio", 0.5)
+                .pillar("motd", "yes"),
+        );
+        let files = synth_env(env).unwrap();
+        assert_eq!(
+            files[&PathBuf::from("pillar/minions/web-0.sls")],
+            "#!yaml
+db_host: null
+motd: 'yes'
+onioncloud:
+  address: aws_instance.web-0
+  environment: test
+  pending:
+    - db_host
+ratio: 0.5
+"
+        );
+        assert!(files[&PathBuf::from("salt/roles/web.sls")].contains(
+            "nginx:\n  pkg.installed:\n    - name: nginx\n  \
+             service.running:\n"
+        ));
+    }
+
+    #[test]
+    fn a_machine_configured_twice_gets_both_pillars() {
+        let mut env = Env::new("test");
+        let db = instance(&mut env, "db-0");
+        let vm = instance(&mut env, "web-0");
+        env.configure(&vm, Machine::new().pillar("db_host", db.id()));
+        env.configure(&vm, Machine::new().pillar("port", 80));
+        let files = synth_env(env).unwrap();
+        let pillar = &files[&PathBuf::from("pillar/minions/web-0.sls")];
+        assert!(pillar.contains("port: 80\n"), "{pillar}");
+        assert!(pillar.contains("pending:\n    - db_host\n"), "{pillar}");
+    }
+
+    #[test]
+    fn user_pillar_key_onioncloud_is_an_error() {
+        let mut env = Env::new("test");
+        let vm = instance(&mut env, "web-0");
+        env.configure(&vm, Machine::new().pillar("onioncloud", "mine"));
+        let at = previous_line!();
+        assert_eq!(
+            synth_env(env).unwrap_err().to_string(),
+            format!(
+                "aws_instance.web-0 (configured at {at}) sets the pillar key \
+                 `onioncloud`, which is reserved for the machine's metadata"
+            )
+        );
+    }
+
+    #[test]
+    fn non_finite_floats_are_errors_not_nulls() {
+        for (value, key) in [
+            (Machine::new().pillar("ratio", f64::NAN), "ratio"),
+            (
+                Machine::new().pillar("weights", vec![1.0, f64::INFINITY]),
+                "weights[1]",
+            ),
+        ] {
+            let mut env = Env::new("test");
+            let vm = instance(&mut env, "web-0");
+            env.configure(&vm, value);
+            let at = previous_line!();
+            assert_eq!(
+                synth_env(env).unwrap_err().to_string(),
+                format!(
+                    "pillar key `{key}` of aws_instance.web-0 (configured at \
+                     {at}) is NaN or infinite; pillar numbers must be finite"
+                )
+            );
+        }
+        // Setting the key again with a finite number clears the error.
+        let mut env = Env::new("test");
+        let vm = instance(&mut env, "web-0");
+        let machine = Machine::new()
+            .pillar("ratio", f64::NEG_INFINITY)
+            .pillar("ratio", 2.5);
+        env.configure(&vm, machine);
+        let files = synth_env(env).unwrap();
+        assert!(
+            files[&PathBuf::from("pillar/minions/web-0.sls")]
+                .contains("ratio: 2.5\n")
+        );
+    }
+
+    #[test]
+    fn integers_beyond_i64_are_errors() {
+        let mut env = Env::new("test");
+        let vm = instance(&mut env, "web-0");
+        let big = Input::<i64>::from_value(Value::Number(u64::MAX.into()));
+        env.configure(&vm, Machine::new().pillar("big", big));
+        let at = previous_line!();
+        assert_eq!(
+            synth_env(env).unwrap_err().to_string(),
+            format!(
+                "pillar key `big` of aws_instance.web-0 (configured at {at}) \
+                 holds 18446744073709551615, which does not fit a 64-bit \
+                 signed integer"
+            )
+        );
+    }
+
+    #[test]
+    fn duplicate_minion_id_names_both_machines_and_locations() {
+        let mut env = Env::new("test");
+        let first = instance(&mut env, "web-0");
+        let second = instance(&mut env, "web-1");
+        env.configure(&first, Machine::new().minion_id("web"));
+        let first_at = previous_line!();
+        env.configure(&second, Machine::new().minion_id("web"));
+        let second_at = previous_line!();
+        assert_eq!(
+            synth_env(env).unwrap_err().to_string(),
+            format!(
+                "aws_instance.web-0 (configured at {first_at}) and \
+                 aws_instance.web-1 (configured at {second_at}) would both \
+                 have minion id \"web\""
+            )
+        );
+    }
+
+    #[test]
+    fn a_bad_role_names_the_machine_that_receives_it() {
+        let mut role = Role::new("tools");
+        role.add(PkgInstalled::new("git"));
+        role.add(PkgInstalled::new("git"));
+        let mut env = Env::new("test");
+        let vm = instance(&mut env, "web-0");
+        env.configure(&vm, Machine::new().role(&role));
+        let at = previous_line!();
+        let error = synth_env(env).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "the salt configuration of aws_instance.web-0 (configured at \
+                 {at}) is invalid"
+            )
+        );
+        let source = std::error::Error::source(&error).unwrap();
+        assert_eq!(
+            source.to_string(),
+            "role `tools` has two states of one module with id `git`; give \
+             one of them another id with `.id(...)`"
+        );
+        assert!(source.source().is_none());
+    }
+
+    #[test]
+    fn a_requisite_on_a_missing_role_names_the_machine() {
+        let mut base = Role::new("base");
+        let git = base.add(PkgInstalled::new("git"));
+        let mut app = Role::new("app");
+        app.add(ServiceRunning::new("app").require(&git));
+        let mut env = Env::new("test");
+        let with_base = instance(&mut env, "web-0");
+        let without = instance(&mut env, "web-1");
+        env.configure(&with_base, Machine::new().role(&base).role(&app));
+        env.configure(&without, Machine::new().role(&app));
+        let at = previous_line!();
+        let error = synth_env(env).unwrap_err();
+        assert!(
+            matches!(&error, MachineError::Machine { machine, .. }
+                if machine.address == "aws_instance.web-1"
+                    && machine.location.to_string() == at),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn conflicting_roles_name_both_machines() {
+        let mut first = Role::new("tools");
+        first.add(PkgInstalled::new("git"));
+        let mut second = Role::new("tools");
+        second.add(PkgInstalled::new("curl"));
+        let mut env = Env::new("test");
+        let a = instance(&mut env, "a");
+        let b = instance(&mut env, "b");
+        env.configure(&a, Machine::new().role(&first));
+        let a_at = previous_line!();
+        env.configure(&b, Machine::new().role(&second));
+        let b_at = previous_line!();
+        let error = synth_env(env).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "the salt configurations of aws_instance.a (configured at \
+                 {a_at}) and aws_instance.b (configured at {b_at}) conflict"
+            )
+        );
+        assert_eq!(
+            std::error::Error::source(&error).unwrap().to_string(),
+            "role `tools` is defined twice with different states"
+        );
+    }
 }

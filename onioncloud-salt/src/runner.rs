@@ -24,7 +24,7 @@ pub enum RunnerError {
         path: PathBuf,
     },
     /// Creating the throwaway directory or writing into it failed.
-    #[error("cannot write salt scratch files at {path}: {source}")]
+    #[error("cannot write salt scratch files at {path}")]
     Scratch {
         /// The file or directory.
         path: PathBuf,
@@ -32,7 +32,7 @@ pub enum RunnerError {
         source: std::io::Error,
     },
     /// `salt-call` could not be started.
-    #[error("cannot start {program}: {source}")]
+    #[error("cannot start {program}")]
     Spawn {
         /// The program path.
         program: PathBuf,
@@ -632,6 +632,17 @@ mod tests {
                 .unwrap();
         let error = runner.pillar_items().unwrap_err();
         assert!(error.to_string().starts_with("cannot start /nonexistent"));
+    }
+
+    #[test]
+    fn spawn_error_leaves_the_io_error_to_its_source() {
+        let runner =
+            SaltCall::new("/nonexistent/salt-call", &BTreeMap::new(), "m1")
+                .unwrap();
+        let error = runner.pillar_items().unwrap_err();
+        assert_eq!(error.to_string(), "cannot start /nonexistent/salt-call");
+        let source = std::error::Error::source(&error).unwrap();
+        assert!(!error.to_string().contains(&source.to_string()));
     }
 
     #[test]

@@ -48,22 +48,29 @@ pub enum TreeError {
         name: String,
     },
     /// A state is invalid on its own.
-    #[error("role `{role}`: {source}")]
+    #[error("role `{role}` has an invalid state")]
     InvalidState {
         /// The role holding the state.
         role: String,
         /// What is wrong with the state.
         source: StateError,
     },
-    /// Two states in one role share an id.
-    #[error("role `{role}` has two states with id `{id}`")]
+    /// Two states in one role share an id and a module (say, two
+    /// `pkg.installed` states for `nginx`). States of different modules
+    /// may share an id.
+    #[error(
+        "role `{role}` has two states of one module with id `{id}`; give \
+         one of them another id with `.id(...)`"
+    )]
     DuplicateStateInRole {
         /// The role.
         role: String,
         /// The repeated id.
         id: String,
     },
-    /// Two roles given to one minion both have a state with the same id.
+    /// Two roles given to one minion both have a state with the same id
+    /// (Salt requires ids to be unique across the SLS files one minion
+    /// receives, whatever their modules).
     #[error(
         "minion `{minion}` receives state id `{id}` from both role \
          `{first_role}` and role `{second_role}`"
@@ -118,8 +125,16 @@ impl Role {
         }
     }
 
-    /// Adds a state and returns a handle to it. Duplicate ids are reported
-    /// when the tree is rendered.
+    /// Adds a state and returns a handle to it.
+    ///
+    /// As in Salt, states of different modules may share an id, like
+    /// `PkgInstalled::new("nginx")` and `ServiceRunning::new("nginx")`:
+    /// they are written under that one id, at the position of the first,
+    /// and requisites stay unambiguous because they name the module
+    /// (`pkg: nginx`, `service: nginx`). Order such states with
+    /// requisites, not by the order they were added in. Two states with the
+    /// same id and module are reported when the tree is rendered; give one
+    /// of them another id with `.id(...)`.
     pub fn add(&mut self, state: impl Into<State>) -> StateRef {
         let state = state.into();
         let handle = StateRef {
@@ -141,8 +156,9 @@ impl Role {
         format!("roles.{}", self.name)
     }
 
-    /// The states in the order they were added, which is the order Salt
-    /// runs them in absent requisites.
+    /// The states in the order they were added. Absent requisites Salt
+    /// runs them in this order, except that states sharing an id run
+    /// together, at the position of the first.
     pub fn states(&self) -> &[State] {
         &self.states
     }
@@ -159,7 +175,7 @@ impl Role {
                 role: self.name.clone(),
                 source,
             })?;
-            if !seen.insert(state.id()) {
+            if !seen.insert((state.id(), state.module())) {
                 return Err(TreeError::DuplicateStateInRole {
                     role: self.name.clone(),
                     id: state.id().to_owned(),
@@ -179,7 +195,7 @@ impl Role {
             .collect()
     }
 
-    fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut entries = Vec::new();
         let included = self.referenced_roles();
         if !included.is_empty() {
@@ -189,8 +205,20 @@ impl Role {
                 .collect();
             entries.push(("include".to_owned(), Node::Seq(includes)));
         }
+        // States sharing an id (with different modules) go under one key,
+        // at the position of the first.
+        let mut positions: BTreeMap<&str, usize> = BTreeMap::new();
         for state in &self.states {
-            entries.push((state.id().to_owned(), state.to_node()));
+            let body = state.to_node();
+            if let Some(&index) = positions.get(state.id())
+                && let (_, Node::Map(existing)) = &mut entries[index]
+                && let Node::Map(added) = body
+            {
+                existing.extend(added);
+                continue;
+            }
+            positions.insert(state.id(), entries.len());
+            entries.push((state.id().to_owned(), body));
         }
         yaml::document(&Node::Map(entries))
     }
@@ -337,35 +365,43 @@ fn top_file(targets: Vec<(String, Node)>) -> String {
     yaml::document(&Node::Map(vec![("base".to_owned(), Node::Map(targets))]))
 }
 
-/// Checks that the states a minion receives have distinct ids and that
-/// every requisite points at one of them.
+/// Checks that no two roles of a minion use the same state id and that
+/// every requisite points at a state the minion receives.
 fn check_minion_states(
     minion_id: &str,
     minion: &Minion,
 ) -> Result<(), TreeError> {
-    let mut owners: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
+    // Each state id, and the role that uses it. Salt rejects an id that
+    // two SLS files declare ("Detected conflicting IDs"), whatever the
+    // modules, so roles cannot share ids the way states of one role can.
+    let mut id_owners: BTreeMap<&str, &str> = BTreeMap::new();
+    // Each (id, module), and the role of that state.
+    let mut states: BTreeMap<(&str, &str), &str> = BTreeMap::new();
     for role in &minion.roles {
         for state in role.states() {
-            if let Some((first_role, _)) = owners.get(state.id()) {
-                return Err(TreeError::DuplicateStateOnMinion {
-                    minion: minion_id.to_owned(),
-                    id: state.id().to_owned(),
-                    first_role: (*first_role).to_owned(),
-                    second_role: role.name().to_owned(),
-                });
+            match id_owners.get(state.id()) {
+                Some(first_role) if *first_role != role.name() => {
+                    return Err(TreeError::DuplicateStateOnMinion {
+                        minion: minion_id.to_owned(),
+                        id: state.id().to_owned(),
+                        first_role: (*first_role).to_owned(),
+                        second_role: role.name().to_owned(),
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    id_owners.insert(state.id(), role.name());
+                }
             }
-            owners.insert(state.id(), (role.name(), state.module()));
+            states.insert((state.id(), state.module()), role.name());
         }
     }
     for role in &minion.roles {
         for state in role.states() {
             for (kind, target) in state.requisites() {
-                let found = owners.get(target.id()).is_some_and(
-                    |(owner_role, module)| {
-                        *owner_role == target.role()
-                            && *module == target.module()
-                    },
-                );
+                let found = states
+                    .get(&(target.id(), target.module()))
+                    .is_some_and(|owner_role| *owner_role == target.role());
                 if !found {
                     return Err(TreeError::MissingRequisite {
                         minion: minion_id.to_owned(),
@@ -401,7 +437,9 @@ fn valid_name(name: &str, max_len: usize, dots: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::{CmdRun, FileManaged, PkgInstalled, ServiceRunning};
+    use crate::state::{
+        CmdRun, FileManaged, PkgInstalled, ServiceRunning, State,
+    };
 
     fn web_role() -> Role {
         let mut web = Role::new("web");
@@ -549,6 +587,88 @@ nginx-service:
                 id: "git".to_owned()
             }
         );
+    }
+
+    #[test]
+    fn same_id_with_different_modules_shares_one_key() {
+        let mut web = Role::new("web");
+        let package = web.add(PkgInstalled::new("nginx"));
+        let site = web.add(
+            FileManaged::new("/etc/nginx/conf.d/site.conf")
+                .contents("server {}\n")
+                .require(&package),
+        );
+        web.add(
+            ServiceRunning::new("nginx")
+                .enable(true)
+                .require(&package)
+                .watch(&site),
+        );
+        let mut tree = SaltTree::new();
+        tree.assign("web-1", &web);
+        assert_eq!(
+            rendered(&tree, "salt/roles/web.sls"),
+            "#!yaml
+nginx:
+  pkg.installed:
+    - name: nginx
+  service.running:
+    - name: nginx
+    - enable: true
+    - require:
+        - pkg: nginx
+    - watch:
+        - file: /etc/nginx/conf.d/site.conf
+/etc/nginx/conf.d/site.conf:
+  file.managed:
+    - name: /etc/nginx/conf.d/site.conf
+    - contents: |
+        server {}
+    - require:
+        - pkg: nginx
+"
+        );
+    }
+
+    #[test]
+    fn same_id_and_module_in_a_role_suggests_renaming() {
+        let mut role = Role::new("web");
+        role.add(ServiceRunning::new("nginx"));
+        role.add(ServiceRunning::new("nginx").enable(true));
+        let mut tree = SaltTree::new();
+        tree.assign("m1", &role);
+        assert_eq!(
+            tree.render().unwrap_err().to_string(),
+            "role `web` has two states of one module with id `nginx`; give \
+             one of them another id with `.id(...)`"
+        );
+    }
+
+    #[test]
+    fn same_id_in_two_roles_is_rejected_whatever_the_modules() {
+        let mut packages = Role::new("packages");
+        packages.add(PkgInstalled::new("nginx"));
+        let mut services = Role::new("services");
+        services.add(ServiceRunning::new("nginx"));
+        let mut tree = SaltTree::new();
+        tree.assign("m1", &packages);
+        tree.assign("m1", &services);
+        assert!(matches!(
+            tree.render(),
+            Err(TreeError::DuplicateStateOnMinion { .. })
+        ));
+    }
+
+    #[test]
+    fn invalid_state_leaves_the_detail_to_its_source() {
+        let mut role = Role::new("base");
+        role.add(State::new("", "test.nop"));
+        let mut tree = SaltTree::new();
+        tree.assign("m1", &role);
+        let error = tree.render().unwrap_err();
+        assert_eq!(error.to_string(), "role `base` has an invalid state");
+        let source = std::error::Error::source(&error).unwrap();
+        assert_eq!(source.to_string(), "state id is empty (function test.nop)");
     }
 
     #[test]

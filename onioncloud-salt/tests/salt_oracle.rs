@@ -205,6 +205,101 @@ fn two_roles_compile_with_intended_requisites() {
     eprintln!("show_sls ×2 + pillar.get took {:?}", started.elapsed());
 }
 
+/// Like [`shown_state`], for the state of one module under an id that
+/// several modules share.
+fn shown_module(
+    shown: &serde_json::Value,
+    id: &str,
+    module: &str,
+) -> (String, Vec<(String, serde_json::Value)>) {
+    let body = shown
+        .get(id)
+        .and_then(|body| body.get(module))
+        .unwrap_or_else(|| panic!("show_sls has no `{module}` in `{id}`"));
+    let single = serde_json::json!({ id: { module: body } });
+    shown_state(&single, id)
+}
+
+/// `PkgInstalled::new("nginx")` and `ServiceRunning::new("nginx")` in one
+/// role: one id, two modules, as Salt allows.
+fn shared_id_tree() -> SaltTree {
+    let mut web = Role::new("web");
+    let package = web.add(PkgInstalled::new(WEB_PACKAGE).refresh(false));
+    let site = web.add(
+        FileManaged::new("/srv/onioncloud/nginx/site.conf")
+            .contents("server {\n    listen 80;\n}\n")
+            .mode(0o644)
+            .makedirs(true)
+            .require(&package),
+    );
+    web.add(
+        ServiceRunning::new(WEB_PACKAGE)
+            .enable(true)
+            .require(&package)
+            .watch(&site),
+    );
+    let mut tree = SaltTree::new();
+    tree.assign("web-1", &web);
+    tree
+}
+
+#[test]
+fn one_id_with_two_modules_compiles_and_applies() {
+    let Some(program) = salt_call_or_skip("one_id_two_modules") else {
+        return;
+    };
+    let files = shared_id_tree().render().expect("tree renders");
+    let runner =
+        SaltCall::new(&program, &files, "web-1").expect("scratch tree");
+
+    let shown = runner.show_sls("roles.web").expect("show_sls roles.web");
+    let (function, args) = shown_module(&shown, WEB_PACKAGE, "pkg");
+    assert_eq!(function, "pkg.installed");
+    assert_eq!(arg(&args, "name"), WEB_PACKAGE);
+    let (function, args) = shown_module(&shown, WEB_PACKAGE, "service");
+    assert_eq!(function, "service.running");
+    assert_eq!(arg(&args, "name"), WEB_PACKAGE);
+    assert_eq!(arg(&args, "enable"), true);
+    assert_eq!(
+        arg(&args, "require"),
+        &serde_json::json!([{"pkg": WEB_PACKAGE}])
+    );
+    assert_eq!(
+        arg(&args, "watch"),
+        &serde_json::json!([{"file": "/srv/onioncloud/nginx/site.conf"}])
+    );
+    let (_, args) = shown_state(&shown, "/srv/onioncloud/nginx/site.conf");
+    assert_eq!(
+        arg(&args, "require"),
+        &serde_json::json!([{"pkg": WEB_PACKAGE}])
+    );
+
+    let results = runner.apply_test(None).expect("state.apply test=True");
+    for result in &results {
+        eprintln!(
+            "  {} {} {:?} {}",
+            result.function,
+            result.id,
+            result.result,
+            result.comment.lines().next().unwrap_or_default()
+        );
+    }
+    assert_no_failures("web-1", &results);
+    let run: Vec<(&str, &str)> = results
+        .iter()
+        .map(|result| (result.function.as_str(), result.id.as_str()))
+        .collect();
+    assert_eq!(
+        run,
+        [
+            ("pkg.installed", WEB_PACKAGE),
+            ("file.managed", "/srv/onioncloud/nginx/site.conf"),
+            ("service.running", WEB_PACKAGE),
+        ],
+        "states in run order"
+    );
+}
+
 fn assert_no_failures(minion: &str, results: &[StateResult]) {
     assert!(!results.is_empty(), "{minion}: no state results");
     let failed: Vec<_> = results

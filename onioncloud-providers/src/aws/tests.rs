@@ -7,6 +7,7 @@ use onioncloud_core::{Env, SecretRef, concat, terraform};
 use serde_json::Value as Json;
 
 use super::*;
+use crate::schema::{ProviderSchema, check_module};
 
 /// One of every typed resource, wired together through their outputs.
 pub(super) fn every_type() -> Env {
@@ -371,168 +372,12 @@ fn synthesized() -> Json {
     serde_json::from_str(&files["aws/main.tf.json"]).expect("valid JSON")
 }
 
-fn schema() -> Json {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/aws.json");
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("reading {path}: {e}"));
-    serde_json::from_str(&text).expect("the schema is JSON")
-}
-
-/// Meta-arguments, which no schema lists.
-const META: &[&str] =
-    &["count", "depends_on", "for_each", "lifecycle", "provider"];
-
-fn flag(attribute: &Json, name: &str) -> bool {
-    attribute[name].as_bool().unwrap_or(false)
-}
-
-/// Whether `value` is a reference or template, whose type Terraform
-/// checks only once it is known.
-fn is_expression(value: &Json) -> bool {
-    value.as_str().is_some_and(|s| s.contains("${"))
-}
-
-/// Checks a value against a schema type such as `"string"` or
-/// `["set", ["object", {...}]]`; an object type needs every field.
-fn check_type(value: &Json, ty: &Json, path: &str, errors: &mut Vec<String>) {
-    if is_expression(value) || value.is_null() {
-        return;
-    }
-    let ok = match ty {
-        Json::String(kind) => match kind.as_str() {
-            "string" => value.is_string(),
-            "number" => value.is_number(),
-            "bool" => value.is_boolean(),
-            _ => true,
-        },
-        Json::Array(parts) => match (parts[0].as_str(), &parts[1]) {
-            (Some("list" | "set"), element) => match value.as_array() {
-                Some(items) => {
-                    for (i, item) in items.iter().enumerate() {
-                        check_type(
-                            item,
-                            element,
-                            &format!("{path}[{i}]"),
-                            errors,
-                        );
-                    }
-                    true
-                }
-                None => false,
-            },
-            (Some("map"), element) => match value.as_object() {
-                Some(map) => {
-                    for (key, item) in map {
-                        check_type(
-                            item,
-                            element,
-                            &format!("{path}.{key}"),
-                            errors,
-                        );
-                    }
-                    true
-                }
-                None => false,
-            },
-            (Some("object"), Json::Object(fields)) => match value.as_object() {
-                Some(object) => {
-                    let want: BTreeSet<&String> = fields.keys().collect();
-                    let have: BTreeSet<&String> = object.keys().collect();
-                    for missing in want.difference(&have) {
-                        errors.push(format!(
-                            "{path}: object field `{missing}` missing (an \
-                             object attribute needs every field)"
-                        ));
-                    }
-                    for extra in have.difference(&want) {
-                        errors.push(format!(
-                            "{path}: `{extra}` is no field of the object"
-                        ));
-                    }
-                    for (key, item) in object {
-                        if let Some(field) = fields.get(key) {
-                            check_type(
-                                item,
-                                field,
-                                &format!("{path}.{key}"),
-                                errors,
-                            );
-                        }
-                    }
-                    true
-                }
-                None => false,
-            },
-            _ => true,
-        },
-        _ => true,
-    };
-    if !ok {
-        errors.push(format!("{path}: {value} is not of type {ty}"));
-    }
-}
-
-/// Checks a resource body or nested block against its schema block.
-fn check_block(
-    body: &Json,
-    schema: &Json,
-    path: &str,
-    errors: &mut Vec<String>,
-) {
-    let Some(body) = body.as_object() else {
-        errors.push(format!("{path}: not an object"));
-        return;
-    };
-    let attributes = &schema["attributes"];
-    let blocks = &schema["blocks"];
-    for (key, value) in body {
-        let here = format!("{path}.{key}");
-        if path.matches('.').count() == 1 && META.contains(&key.as_str()) {
-            continue;
-        }
-        if let Some(attribute) = attributes.get(key) {
-            if !flag(attribute, "required") && !flag(attribute, "optional") {
-                errors.push(format!("{here}: computed only, cannot be set"));
-            }
-            check_type(value, &attribute["type"], &here, errors);
-        } else if let Some(block) = blocks.get(key) {
-            let items = match value {
-                Json::Array(items) => items.clone(),
-                other => vec![other.clone()],
-            };
-            let max = block["max_items"].as_u64().unwrap_or(0);
-            if max > 0 && items.len() as u64 > max {
-                errors.push(format!("{here}: more than {max} blocks"));
-            }
-            for (i, item) in items.iter().enumerate() {
-                check_block(item, block, &format!("{here}[{i}]"), errors);
-            }
-        } else {
-            errors.push(format!("{here}: no such attribute or block"));
-        }
-    }
-    if let Some(attributes) = attributes.as_object() {
-        for (name, attribute) in attributes {
-            if flag(attribute, "required") && !body.contains_key(name) {
-                errors.push(format!("{path}: required `{name}` unset"));
-            }
-        }
-    }
-    if let Some(blocks) = blocks.as_object() {
-        for (name, block) in blocks {
-            let min = block["min_items"].as_u64().unwrap_or(0);
-            let count = match body.get(name) {
-                Some(Json::Array(items)) => items.len() as u64,
-                Some(_) => 1,
-                None => 0,
-            };
-            if count < min {
-                errors.push(format!(
-                    "{path}: needs at least {min} `{name}` blocks"
-                ));
-            }
-        }
-    }
+/// Every problem the published AWS schema finds in a module.
+fn schema_problems(module: &Json, schema: &ProviderSchema) -> Vec<String> {
+    check_module(module, schema)
+        .iter()
+        .map(ToString::to_string)
+        .collect()
 }
 
 #[test]
@@ -548,18 +393,8 @@ fn every_type_is_declared() {
 #[test]
 fn every_type_matches_the_provider_schema() {
     let json = synthesized();
-    let schema = schema();
-    let mut errors = Vec::new();
-    let resources = json["resource"].as_object().expect("resources");
-    for (kind, instances) in resources {
-        let Some(block) = schema["resources"].get(kind) else {
-            errors.push(format!("{kind}: not in the schema"));
-            continue;
-        };
-        for (name, body) in instances.as_object().expect("instances") {
-            check_block(body, block, &format!("{kind}.{name}"), &mut errors);
-        }
-    }
+    assert!(json["resource"].is_object(), "resources");
+    let errors = schema_problems(&json, ProviderSchema::aws());
     assert!(errors.is_empty(), "{}", errors.join("\n"));
 }
 
@@ -640,15 +475,20 @@ fn the_schema_check_catches_mistakes() {
         "bogus": 1,
         "rules": [{ "a": "x" }],
     });
-    let mut errors = Vec::new();
-    check_block(&body, &schema, "t.n", &mut errors);
+    let schema = ProviderSchema::from_value(serde_json::json!({
+        "provider": "example/t",
+        "resources": { "t": schema },
+    }))
+    .expect("a schema");
+    let module = serde_json::json!({ "resource": { "t": { "n": body } } });
+    let errors = schema_problems(&module, &schema);
     let expected = [
-        "t.n.arn: computed only, cannot be set",
-        "t.n.bogus: no such attribute or block",
+        "t.n.arn: output-only",
+        "t.n.bogus: not in the schema",
         "t.n.rules[0]: object field `b` missing (an object attribute \
          needs every field)",
-        "t.n: required `name` unset",
-        "t.n: needs at least 1 `part` blocks",
+        "t.n: required `name` missing",
+        "t.n: block `part` needs 1",
     ];
     assert_eq!(errors, expected);
 }

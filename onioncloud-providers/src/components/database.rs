@@ -16,8 +16,8 @@ use crate::{aws, gcp};
 /// text.
 #[derive(Clone, Debug)]
 pub struct Database<C> {
-    cloud: C,
-    common: Common,
+    pub(super) cloud: C,
+    pub(super) common: Common,
 }
 
 common_methods!(Database);

@@ -19,8 +19,8 @@ pub const AWS_TLS_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 /// HTTP to HTTPS, logs requests and is protected from deletion.
 #[derive(Clone, Debug)]
 pub struct LoadBalancer<C> {
-    cloud: C,
-    common: Common,
+    pub(super) cloud: C,
+    pub(super) common: Common,
 }
 
 common_methods!(LoadBalancer);

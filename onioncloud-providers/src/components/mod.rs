@@ -89,7 +89,11 @@ mod compute;
 mod database;
 mod load_balancer;
 mod object_store;
+mod private_database;
+mod private_load_balancer;
 
+#[cfg(test)]
+mod private_tests;
 #[cfg(test)]
 mod tests;
 
@@ -97,6 +101,8 @@ pub use compute::*;
 pub use database::*;
 pub use load_balancer::*;
 pub use object_store::*;
+pub use private_database::*;
+pub use private_load_balancer::*;
 
 /// What every component carries besides its cloud's settings: the
 /// meta-arguments and the tags.

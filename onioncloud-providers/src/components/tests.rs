@@ -5,6 +5,7 @@ use serde_json::{Value as Json, json};
 
 use super::*;
 use crate::private::{ceph, openstack, proxmox};
+use crate::schema::{self, ProviderSchema};
 use crate::{aws, gcp};
 
 /// Every root module of the environment, parsed.
@@ -73,105 +74,18 @@ fn set(paths: &[&str]) -> BTreeSet<String> {
 
 // ------------------------------------------------------------ schemas --
 
-fn schema(provider: &str) -> Json {
-    let path = format!("{}/schema/{provider}.json", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("reading {path}: {e}"));
-    serde_json::from_str(&text).expect("the schema is JSON")
-}
-
-/// The meta-arguments Terraform accepts on every resource.
-const META: &[&str] =
-    &["provider", "depends_on", "lifecycle", "count", "for_each"];
-
-/// Checks a resource body or block against its schema: unknown
-/// arguments, output-only attributes set, missing required ones, blocks
-/// that are not arrays or exceed their maximum.
-fn check(
-    body: &Json,
-    schema: &Json,
-    path: &str,
-    top: bool,
-    problems: &mut Vec<String>,
-) {
-    let Some(body) = body.as_object() else {
-        problems.push(format!("{path}: not an object"));
-        return;
-    };
-    let attributes = schema["attributes"].as_object();
-    let blocks = schema["blocks"].as_object();
-    for (key, value) in body {
-        if top && META.contains(&key.as_str()) {
-            continue;
-        }
-        let here = format!("{path}.{key}");
-        if let Some(attribute) = attributes.and_then(|a| a.get(key)) {
-            if attribute["computed"] == json!(true)
-                && attribute["optional"] != json!(true)
-                && attribute["required"] != json!(true)
-            {
-                problems.push(format!("{here}: output-only"));
-            }
-            continue;
-        }
-        match blocks.and_then(|b| b.get(key)) {
-            Some(block) => {
-                let Some(items) = value.as_array() else {
-                    problems.push(format!("{here}: a block must be a list"));
-                    continue;
-                };
-                if let Some(max) = block["max_items"].as_u64()
-                    && max > 0
-                    && items.len() as u64 > max
-                {
-                    problems.push(format!("{here}: more than {max} blocks"));
-                }
-                for (i, item) in items.iter().enumerate() {
-                    check(
-                        item,
-                        block,
-                        &format!("{here}[{i}]"),
-                        false,
-                        problems,
-                    );
-                }
-            }
-            None => problems.push(format!("{here}: not in the schema")),
-        }
-    }
-    for (name, attribute) in attributes.into_iter().flatten() {
-        if attribute["required"] == json!(true) && !body.contains_key(name) {
-            problems.push(format!("{path}: required `{name}` missing"));
-        }
-    }
-    for (name, block) in blocks.into_iter().flatten() {
-        let min = block["min_items"].as_u64().unwrap_or(0);
-        let count = body.get(name).and_then(Json::as_array).map_or(0, Vec::len);
-        if (count as u64) < min {
-            problems.push(format!("{path}: block `{name}` needs {min}"));
-        }
-    }
-}
-
-/// Checks every resource of a module against the provider's schema and
-/// returns the types the schema file does not describe.
-fn check_module(module: &Json, provider: &str) -> BTreeSet<String> {
-    let schema = schema(provider);
-    let mut unknown = BTreeSet::new();
-    let mut problems = Vec::new();
-    let resources = module["resource"].as_object().expect("resources");
-    for (kind, instances) in resources {
-        let Some(type_schema) = schema["resources"].get(kind) else {
-            unknown.insert(kind.clone());
-            continue;
-        };
-        for (name, body) in instances.as_object().expect("instances") {
-            let path = format!("{kind}.{name}");
-            check(body, type_schema, &path, true, &mut problems);
-        }
-    }
+/// Every problem the published schema of `provider` finds in a module;
+/// fails the test, listing them, if there is any.
+fn check_module(module: &Json, provider: &str) -> Vec<String> {
+    assert!(module["resource"].is_object(), "resources");
+    let schema =
+        ProviderSchema::for_provider(provider).expect("a published schema");
+    let problems: Vec<String> = schema::check_module(module, schema)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    unknown
+    problems
 }
 
 // ------------------------------------------------------------ compute --

@@ -4,7 +4,7 @@ use onioncloud_core::{Env, SecretRef};
 use serde_json::Value as Json;
 
 use super::*;
-use crate::schema_check;
+use crate::schema::{ProviderSchema, check_module};
 
 /// One of each type, wired together as a small web service would be.
 fn declare(env: &mut Env) {
@@ -248,7 +248,6 @@ fn synthesized() -> Json {
 #[test]
 fn every_type_synthesizes_to_schema_valid_json() {
     let json = synthesized();
-    let schema = schema_check::schema("google");
     let resources = json["resource"].as_object().expect("resources");
     let expected = [
         ComputeNetwork::TYPE,
@@ -273,9 +272,10 @@ fn every_type_synthesizes_to_schema_valid_json() {
     sorted.sort();
     assert_eq!(declared, sorted);
 
-    let mut problems = schema_check::check_resources(&json, &schema);
-    problems.extend(schema_check::check_provider(&json, "google", &schema));
-    problems.extend(schema_check::check_references(&json, &schema));
+    let problems: Vec<String> = check_module(&json, ProviderSchema::google())
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 

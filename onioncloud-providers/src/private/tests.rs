@@ -2,7 +2,7 @@ use onioncloud_core::{Env, Meta, SecretRef};
 use serde_json::{Value as Json, json};
 
 use super::{ceph, openstack, proxmox};
-use crate::schema_check;
+use crate::schema::{ProviderSchema, check_module};
 
 /// One of each private-cloud type, with a Ceph bucket beside a real AWS
 /// bucket.
@@ -386,11 +386,10 @@ fn openstack_module() -> Json {
 
 /// Every problem the schema check finds in an OpenStack module.
 fn openstack_problems(module: &Json) -> Vec<String> {
-    let schema = schema_check::schema("openstack");
-    let mut problems = schema_check::check_resources(module, &schema);
-    problems.extend(schema_check::check_provider(module, "openstack", &schema));
-    problems.extend(schema_check::check_references(module, &schema));
-    problems
+    check_module(module, ProviderSchema::openstack())
+        .iter()
+        .map(ToString::to_string)
+        .collect()
 }
 
 #[test]

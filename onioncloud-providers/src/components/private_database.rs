@@ -1,0 +1,753 @@
+//! PostgreSQL on the private cloud: a Proxmox VE VM that a Salt role turns
+//! into a database server.
+//!
+//! Also the pieces the private cloud's components share: the settings of
+//! their VM and the escaping of literal text in Jinja-templated files.
+
+use onioncloud_core::{Component, Env, Handle, Input, Output, Secret, concat};
+use onioncloud_salt::{
+    FileDirectory, FileManaged, Machine, PkgInstalled, Role, ServiceRunning,
+    State,
+};
+
+use super::{Common, Compute, Database, ProxmoxVm, main_resource};
+use crate::private::proxmox;
+
+/// Private IPv4 networks (RFC 1918): where a private-cloud database accepts
+/// clients from by default.
+pub const PRIVATE_NETWORKS: [&str; 3] =
+    ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+
+/// The pillar key holding the addresses PostgreSQL listens on.
+pub const POSTGRES_LISTEN_PILLAR: &str = "postgres_listen_addresses";
+
+/// The pillar key holding the `sdb://` URI of the `postgres` user's
+/// password.
+pub const POSTGRES_PASSWORD_PILLAR: &str = "postgres_password";
+
+/// Literal text for a file that Salt renders with Jinja: every `{` becomes
+/// `{{ '{' }}`, so that no `{{`, `{%` or `{#` in it starts a Jinja tag.
+pub(super) fn jinja_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c == '{' {
+            out.push_str("{{ '{' }}");
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Jinja that writes the secret whose `sdb://` URI is in pillar `key`, and
+/// fails the state when the minion cannot resolve it (no sdb profile), so
+/// that a URI is never written in place of the secret.
+pub(super) fn jinja_secret(key: &str, variable: &str) -> String {
+    format!(
+        "{{%- set {variable} = salt['config.get']('{key}') %}}\n\
+         {{%- if not {variable} or {variable}.startswith('sdb://') %}}\
+         {{{{ raise('pillar {key} did not resolve to a secret: is the \
+         sdb profile configured on the minion?') }}}}\
+         {{%- endif -%}}\n"
+    )
+}
+
+/// The first line of every file a private-cloud component manages.
+pub(super) fn managed_header(comment: &str, role: &str) -> String {
+    format!(
+        "{comment} Managed by OnionCloud (Salt role {role}): local changes \
+         are overwritten.\n"
+    )
+}
+
+/// A Salt role name for a component: `{prefix}-{name}`, at most 64
+/// characters.
+pub(super) fn role_name(prefix: &str, name: &str) -> String {
+    let mut role = format!("{prefix}-{name}");
+    role.truncate(64);
+    role
+}
+
+/// Delegates the VM settings of a private-cloud component to the
+/// [`Compute<ProxmoxVm>`] it holds in `self.cloud.vm`, and adds
+/// `minion_id`.
+macro_rules! proxmox_vm_methods {
+    ($component:ident, $settings:ty) => {
+        impl $component<$settings> {
+            /// The VM's name in Proxmox; by default the component's name,
+            /// lowercased, with other characters than letters and digits
+            /// turned into hyphens.
+            pub fn vm_name(mut self, name: impl Into<String>) -> Self {
+                self.cloud.vm = self.cloud.vm.vm_name(name);
+                self
+            }
+
+            /// A fixed VM id; the next free one when unset.
+            pub fn vm_id(
+                mut self,
+                id: impl Into<onioncloud_core::Input<i64>>,
+            ) -> Self {
+                self.cloud.vm = self.cloud.vm.vm_id(id);
+                self
+            }
+
+            /// The node holding the template, when not the VM's node.
+            pub fn template_node(
+                mut self,
+                node: impl Into<onioncloud_core::Input<String>>,
+            ) -> Self {
+                self.cloud.vm = self.cloud.vm.template_node(node);
+                self
+            }
+
+            /// Cores; 2 by default.
+            pub fn cores(
+                mut self,
+                cores: impl Into<onioncloud_core::Input<i64>>,
+            ) -> Self {
+                self.cloud.vm = self.cloud.vm.cores(cores);
+                self
+            }
+
+            /// Dedicated memory in MB; 2048 by default.
+            pub fn memory_mb(
+                mut self,
+                memory: impl Into<onioncloud_core::Input<i64>>,
+            ) -> Self {
+                self.cloud.vm = self.cloud.vm.memory_mb(memory);
+                self
+            }
+
+            /// The size in GB of the first SCSI disk (`scsi0`); the
+            /// template's when unset.
+            pub fn disk_gb(
+                mut self,
+                size: impl Into<onioncloud_core::Input<i64>>,
+            ) -> Self {
+                self.cloud.vm = self.cloud.vm.disk_gb(size);
+                self
+            }
+
+            /// The datastore for the clone's disks, such as `local-lvm`.
+            pub fn datastore(
+                mut self,
+                datastore: impl Into<onioncloud_core::Input<String>>,
+            ) -> Self {
+                self.cloud.vm = self.cloud.vm.datastore(datastore);
+                self
+            }
+
+            /// The bridge of the network device; `vmbr0` by default.
+            pub fn bridge(
+                mut self,
+                bridge: impl Into<onioncloud_core::Input<String>>,
+            ) -> Self {
+                self.cloud.vm = self.cloud.vm.bridge(bridge);
+                self
+            }
+
+            /// The VLAN tag of the network device.
+            pub fn vlan(
+                mut self,
+                vlan: impl Into<onioncloud_core::Input<i64>>,
+            ) -> Self {
+                self.cloud.vm = self.cloud.vm.vlan(vlan);
+                self
+            }
+
+            /// Whether Proxmox's firewall filters the network device;
+            /// `true` by default.
+            pub fn firewall(mut self, on: bool) -> Self {
+                self.cloud.vm = self.cloud.vm.firewall(on);
+                self
+            }
+
+            /// A static IPv4 address in CIDR notation and its gateway,
+            /// instead of DHCP.
+            pub fn static_ipv4(
+                mut self,
+                address: impl Into<onioncloud_core::Input<String>>,
+                gateway: impl Into<onioncloud_core::Input<String>>,
+            ) -> Self {
+                self.cloud.vm = self.cloud.vm.static_ipv4(address, gateway);
+                self
+            }
+
+            /// The user cloud-init creates.
+            pub fn user(
+                mut self,
+                name: impl Into<onioncloud_core::Input<String>>,
+            ) -> Self {
+                self.cloud.vm = self.cloud.vm.user(name);
+                self
+            }
+
+            /// SSH public keys authorized for the user.
+            pub fn ssh_keys(
+                mut self,
+                keys: impl Into<onioncloud_core::Input<Vec<String>>>,
+            ) -> Self {
+                self.cloud.vm = self.cloud.vm.ssh_keys(keys);
+                self
+            }
+
+            /// The VM's Salt minion id; by default the component's name.
+            pub fn minion_id(mut self, id: impl Into<String>) -> Self {
+                self.cloud.minion_id = Some(id.into());
+                self
+            }
+
+            /// Whether Terraform refuses to destroy the VM
+            /// (`lifecycle.prevent_destroy`); `true` by default.
+            pub fn deletion_protection(mut self, on: bool) -> Self {
+                self.cloud.deletion_protection = on;
+                self
+            }
+        }
+    };
+}
+pub(super) use proxmox_vm_methods;
+
+/// Declares the VM of a private-cloud component with the component's
+/// meta-arguments, `prevent_destroy` added under deletion protection.
+#[track_caller]
+pub(super) fn declare_vm(
+    env: &mut Env,
+    name: &str,
+    vm: Compute<ProxmoxVm>,
+    common: &Common,
+    deletion_protection: bool,
+) -> Handle<proxmox::VirtualEnvironmentVm> {
+    let mut meta = common.main_meta();
+    if deletion_protection {
+        meta.lifecycle.prevent_destroy = true;
+    }
+    env.component(name, vm.meta(meta)).vm
+}
+
+/// The address the guest agent reports for a VM: the first IPv4 address
+/// of the first interface after loopback.
+pub(super) fn vm_address(
+    vm: &Handle<proxmox::VirtualEnvironmentVm>,
+) -> Output<String> {
+    vm.ipv4_addresses().index(1).index(0)
+}
+
+// ------------------------------------------------- PostgreSQL on Proxmox --
+
+/// The private-cloud settings of a [`Database`]: a Proxmox VE VM with
+/// PostgreSQL installed and configured by Salt; see
+/// [`Database::proxmox_postgres`].
+///
+/// # Example
+///
+/// ```
+/// use onioncloud_core::{Env, SecretRef};
+/// use onioncloud_providers::components::*;
+///
+/// let mut env = Env::new("dc1");
+/// let db = env.component(
+///     "orders",
+///     Database::proxmox_postgres("16", "pve1", 9000)
+///         .password(SecretRef::vault("secret", "orders-db", "password")),
+/// );
+/// let web = env.component("web", Compute::proxmox("pve1", 9000));
+/// let lb = env.component(
+///     "edge",
+///     LoadBalancer::haproxy("pve1", 9000)
+///         .backend("web", web.private_ip(), 8080),
+/// );
+/// env.output::<String>("db_host", db.host());
+/// env.output::<String>("lb_ip", lb.private_ip());
+///
+/// let compiled = env.compile().expect("compiles");
+/// let salt = onioncloud_salt::synth(&compiled).expect("salt renders");
+/// let pillar = &salt[std::path::Path::new("pillar/minions/orders.sls")];
+/// assert!(pillar.contains("'sdb://vault/secret/orders-db/password'"));
+/// ```
+#[derive(Clone, Debug)]
+pub struct ProxmoxPostgres {
+    vm: Compute<ProxmoxVm>,
+    minion_id: Option<String>,
+    deletion_protection: bool,
+    version: String,
+    port: u16,
+    listen_addresses: Option<Input<String>>,
+    allowed_cidrs: Vec<String>,
+    require_tls: bool,
+    password: Option<Input<Secret>>,
+    log_connections: bool,
+    settings: Vec<(String, String)>,
+    backups: bool,
+    backup_dir: String,
+    backup_retention_days: u32,
+    backup_schedule: String,
+}
+
+impl Database<ProxmoxPostgres> {
+    /// PostgreSQL of major version `version` (such as `16`) on a Proxmox VE
+    /// VM on `node`, a full clone of the template with VM id
+    /// `template_vm_id`. The template must be Debian or Ubuntu with the
+    /// QEMU guest agent and a Salt minion, and its package sources must
+    /// offer `postgresql-{version}` (Debian's own, or the PostgreSQL
+    /// project's `apt.postgresql.org`).
+    ///
+    /// The VM has the defaults of [`Compute::proxmox`]. The Salt role
+    /// `postgres-{name}` configures the server with, by default:
+    /// listening only on the VM's private address, passwords stored as
+    /// `scram-sha-256`, TLS on (`ssl = on`, at least TLS 1.2, Debian's
+    /// `ssl-cert` certificate unless [`setting`](Self::setting) names
+    /// another) and required of every remote client, which must come from
+    /// a private network ([`PRIVATE_NETWORKS`]); connections logged; a
+    /// daily `pg_dump` of every database into `/var/backups/postgresql`,
+    /// kept seven days. Terraform refuses to destroy the VM. The
+    /// `postgres` user has a password only once
+    /// [`password`](Self::password) gives a secret reference; it then
+    /// reaches the VM as an `sdb://` URI in pillar, never as text.
+    pub fn proxmox_postgres(
+        version: impl Into<String>,
+        node: impl Into<Input<String>>,
+        template_vm_id: impl Into<Input<i64>>,
+    ) -> Self {
+        Self {
+            cloud: ProxmoxPostgres {
+                vm: Compute::proxmox(node, template_vm_id),
+                minion_id: None,
+                deletion_protection: true,
+                version: version.into(),
+                port: 5432,
+                listen_addresses: None,
+                allowed_cidrs: PRIVATE_NETWORKS.map(str::to_owned).to_vec(),
+                require_tls: true,
+                password: None,
+                log_connections: true,
+                settings: Vec::new(),
+                backups: true,
+                backup_dir: "/var/backups/postgresql".to_owned(),
+                backup_retention_days: 7,
+                backup_schedule: "*-*-* 03:15:00".to_owned(),
+            },
+            common: Common::default(),
+        }
+    }
+
+    /// The `postgres` user's password, from a secret store such as
+    /// `SecretRef::vault("secret", "orders-db")`. It is written into
+    /// pillar as an `sdb://` URI that the minion resolves (its sdb profile
+    /// must be configured), and set with `ALTER ROLE` from a file only
+    /// `postgres` can read.
+    pub fn password(mut self, password: impl Into<Input<Secret>>) -> Self {
+        self.cloud.password = Some(password.into());
+        self
+    }
+
+    /// What PostgreSQL listens on (`listen_addresses`): a comma-separated
+    /// list of addresses, or `*`; by default the VM's private address, as
+    /// the guest agent reports it. Until that is known the server listens
+    /// on `localhost` only.
+    pub fn listen_addresses(
+        mut self,
+        addresses: impl Into<Input<String>>,
+    ) -> Self {
+        self.cloud.listen_addresses = Some(addresses.into());
+        self
+    }
+
+    /// The TCP port; 5432 by default.
+    pub fn port(mut self, port: u16) -> Self {
+        self.cloud.port = port;
+        self
+    }
+
+    /// The networks remote clients may connect from, in CIDR notation;
+    /// [`PRIVATE_NETWORKS`] by default.
+    pub fn allowed_cidrs<I>(
+        mut self,
+        cidrs: impl IntoIterator<Item = I>,
+    ) -> Self
+    where
+        I: Into<String>,
+    {
+        self.cloud.allowed_cidrs = cidrs.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Whether remote clients must use TLS (`hostssl` lines in
+    /// `pg_hba.conf`, and plain connections rejected); `true` by default.
+    /// The server offers TLS either way.
+    pub fn require_tls(mut self, on: bool) -> Self {
+        self.cloud.require_tls = on;
+        self
+    }
+
+    /// Whether connections and disconnections are logged; `true` by
+    /// default.
+    pub fn log_connections(mut self, on: bool) -> Self {
+        self.cloud.log_connections = on;
+        self
+    }
+
+    /// Sets a `postgresql.conf` parameter, such as
+    /// `.setting("shared_buffers", "512MB")`; the value is quoted. Set
+    /// `listen_addresses` with [`listen_addresses`](Self::listen_addresses).
+    pub fn setting(
+        mut self,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
+        self.cloud.settings.push((name.into(), value.into()));
+        self
+    }
+
+    /// Whether the daily `pg_dump` runs; `true` by default. Turning it off
+    /// stops and disables the timer; the dumps already taken stay.
+    pub fn backups(mut self, on: bool) -> Self {
+        self.cloud.backups = on;
+        self
+    }
+
+    /// Where dumps are written; `/var/backups/postgresql` by default.
+    pub fn backup_dir(mut self, directory: impl Into<String>) -> Self {
+        self.cloud.backup_dir = directory.into();
+        self
+    }
+
+    /// Days dumps are kept; 7 by default.
+    pub fn backup_retention_days(mut self, days: u32) -> Self {
+        self.cloud.backup_retention_days = days;
+        self
+    }
+
+    /// When dumps are taken, as a systemd `OnCalendar` expression;
+    /// `*-*-* 03:15:00` (daily at 03:15) by default.
+    pub fn backup_schedule(mut self, calendar: impl Into<String>) -> Self {
+        self.cloud.backup_schedule = calendar.into();
+        self
+    }
+}
+
+proxmox_vm_methods!(Database, ProxmoxPostgres);
+
+/// What declaring a [`Database<ProxmoxPostgres>`] returns.
+#[derive(Clone, Debug)]
+pub struct ProxmoxPostgresOutput {
+    /// The VM, named after the component.
+    pub vm: Handle<proxmox::VirtualEnvironmentVm>,
+    /// The Salt role configuring PostgreSQL, attached to the VM.
+    pub role: Role,
+    port: u16,
+}
+
+main_resource!(ProxmoxPostgresOutput, vm);
+
+impl ProxmoxPostgresOutput {
+    /// The VM's private address, as the guest agent reports it.
+    pub fn host(&self) -> Output<String> {
+        vm_address(&self.vm)
+    }
+
+    /// The port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The endpoint, `host:port`.
+    pub fn endpoint(&self) -> Output<String> {
+        concat([
+            Input::from(self.host()),
+            Input::from(format!(":{}", self.port)),
+        ])
+    }
+
+    /// The VM id.
+    pub fn vm_id(&self) -> Output<i64> {
+        self.vm.vm_id()
+    }
+}
+
+impl Component for Database<ProxmoxPostgres> {
+    type Output = ProxmoxPostgresOutput;
+
+    fn declare(self, env: &mut Env, name: &str) -> ProxmoxPostgresOutput {
+        let c = self.cloud;
+        let role = postgres_role(&role_name("postgres", name), &c);
+        let vm =
+            declare_vm(env, name, c.vm, &self.common, c.deletion_protection);
+        let listen = c
+            .listen_addresses
+            .unwrap_or_else(|| Input::from(vm_address(&vm)));
+        let mut machine = Machine::new()
+            .role(&role)
+            .pillar(POSTGRES_LISTEN_PILLAR, listen);
+        if let Some(password) = c.password {
+            machine = machine.pillar(POSTGRES_PASSWORD_PILLAR, password);
+        }
+        if let Some(id) = c.minion_id {
+            machine = machine.minion_id(id);
+        }
+        env.configure(&vm, machine);
+        ProxmoxPostgresOutput {
+            vm,
+            role,
+            port: c.port,
+        }
+    }
+}
+
+/// A `postgresql.conf` value, single-quoted.
+fn pg_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+/// The Salt role that installs and configures PostgreSQL.
+fn postgres_role(name: &str, c: &ProxmoxPostgres) -> Role {
+    let version = &c.version;
+    let etc = format!("/etc/postgresql/{version}/main");
+    let mut role = Role::new(name);
+
+    let package = role.add(
+        PkgInstalled::new(format!("postgresql-{version}"))
+            .id("postgres-package"),
+    );
+
+    let on_off = |on: bool| if on { "on" } else { "off" };
+    let mut conf = managed_header("#", name);
+    conf.push_str(&format!(
+        "port = {port}\n\
+         password_encryption = scram-sha-256\n\
+         ssl = on\n\
+         ssl_min_protocol_version = 'TLSv1.2'\n\
+         log_connections = {log}\n\
+         log_disconnections = {log}\n",
+        port = c.port,
+        log = on_off(c.log_connections),
+    ));
+    for (key, value) in &c.settings {
+        conf.push_str(&format!("{key} = {}\n", pg_quote(value)));
+    }
+    let conf = role.add(
+        FileManaged::new(format!("{etc}/conf.d/50-onioncloud.conf"))
+            .id("postgres-conf")
+            .contents(conf)
+            .user("postgres")
+            .group("postgres")
+            .mode(0o644)
+            .makedirs(true)
+            .require(&package),
+    );
+
+    // The address is known only once the VM exists: it comes from pillar,
+    // and until then the server stays on localhost.
+    let listen = format!(
+        "{}listen_addresses = '{{{{ \
+         salt['pillar.get']('{POSTGRES_LISTEN_PILLAR}') or 'localhost' \
+         }}}}'\n",
+        jinja_literal(&managed_header("#", name)),
+    );
+    let listen = role.add(
+        FileManaged::new(format!("{etc}/conf.d/51-onioncloud-listen.conf"))
+            .id("postgres-listen-conf")
+            .contents(listen)
+            .arg("template", "jinja")
+            .user("postgres")
+            .group("postgres")
+            .mode(0o644)
+            .makedirs(true)
+            .require(&package),
+    );
+
+    let remote = if c.require_tls { "hostssl" } else { "host" };
+    let mut hba = managed_header("#", name);
+    hba.push_str(
+        "# TYPE    DATABASE  USER  ADDRESS  METHOD\n\
+         local     all       all            peer\n",
+    );
+    for cidr in &c.allowed_cidrs {
+        hba.push_str(&format!(
+            "{remote:<9} all       all   {cidr}  scram-sha-256\n"
+        ));
+    }
+    if c.require_tls {
+        hba.push_str(
+            "hostnossl all       all   0.0.0.0/0  reject\n\
+             hostnossl all       all   ::/0  reject\n",
+        );
+    }
+    let hba = role.add(
+        FileManaged::new(format!("{etc}/pg_hba.conf"))
+            .id("postgres-hba")
+            .contents(hba)
+            .user("postgres")
+            .group("postgres")
+            .mode(0o640)
+            .makedirs(true)
+            .require(&package),
+    );
+
+    let service = role.add(
+        ServiceRunning::new("postgresql")
+            .id("postgres-service")
+            .enable(true)
+            .require(&package)
+            .watch(&conf)
+            .watch(&listen)
+            .watch(&hba),
+    );
+
+    if c.password.is_some() {
+        let sql = format!("{etc}/onioncloud-password.sql");
+        let contents = format!(
+            "{}{}ALTER ROLE postgres WITH PASSWORD \
+             '{{{{ password | replace(\"'\", \"''\") }}}}';\n",
+            jinja_secret(POSTGRES_PASSWORD_PILLAR, "password"),
+            jinja_literal(&managed_header("--", name)),
+        );
+        let file = role.add(
+            FileManaged::new(sql.clone())
+                .id("postgres-password-file")
+                .contents(contents)
+                .arg("template", "jinja")
+                .arg("show_changes", false)
+                .user("postgres")
+                .group("postgres")
+                .mode(0o600)
+                .require(&package),
+        );
+        role.add(
+            State::new("postgres-password", "cmd.run")
+                .arg(
+                    "name",
+                    format!(
+                        "psql -X -q -v ON_ERROR_STOP=1 -p {} -f {sql}",
+                        c.port
+                    ),
+                )
+                .arg("runas", "postgres")
+                .onchanges(&file)
+                .require(&service),
+        );
+    }
+
+    add_backup_states(&mut role, name, c, &package, &service);
+    role
+}
+
+/// The daily `pg_dump` (a script, a systemd service and its timer), or the
+/// timer stopped when backups are off.
+fn add_backup_states(
+    role: &mut Role,
+    name: &str,
+    c: &ProxmoxPostgres,
+    package: &onioncloud_salt::StateRef,
+    service: &onioncloud_salt::StateRef,
+) {
+    const UNIT: &str = "onioncloud-postgres-backup";
+    let timer = format!("{UNIT}.timer");
+    if !c.backups {
+        role.add(
+            State::new("postgres-backup-timer-off", "service.dead")
+                .arg("name", timer)
+                .arg("enable", false),
+        );
+        return;
+    }
+    let dir = &c.backup_dir;
+    let directory = role.add(
+        FileDirectory::new(dir.clone())
+            .id("postgres-backup-dir")
+            .user("postgres")
+            .group("postgres")
+            .mode(0o700)
+            .makedirs(true)
+            .require(package),
+    );
+    let script_path = format!("/usr/local/sbin/{UNIT}");
+    let script = format!(
+        "#!/bin/sh\n\
+         {header}\
+         # A pg_dump of every database, and pg_dumpall of the roles, into\n\
+         # {dir}; dumps older than {days} days are removed.\n\
+         set -eu\n\
+         umask 077\n\
+         dir={dir_q}\n\
+         stamp=$(date +%Y%m%dT%H%M%S)\n\
+         psql -X -A -t -c 'SELECT datname FROM pg_database WHERE \
+         datallowconn AND NOT datistemplate' |\n\
+         while read -r db; do\n    \
+             pg_dump -F c -f \"$dir/$db-$stamp.dump\" \"$db\"\n\
+         done\n\
+         pg_dumpall --globals-only -f \"$dir/globals-$stamp.sql\"\n\
+         find \"$dir\" -maxdepth 1 -type f \\( -name '*.dump' -o -name \
+         '*.sql' \\) -mtime +{days} -delete\n",
+        header = managed_header("#", name),
+        dir_q = shell_quote(dir),
+        days = c.backup_retention_days,
+    );
+    let script = role.add(
+        FileManaged::new(script_path.clone())
+            .id("postgres-backup-script")
+            .contents(script)
+            .user("root")
+            .group("root")
+            .mode(0o755),
+    );
+    let unit = role.add(
+        FileManaged::new(format!("/etc/systemd/system/{UNIT}.service"))
+            .id("postgres-backup-service-unit")
+            .contents(format!(
+                "{header}\
+                 [Unit]\n\
+                 Description=Daily pg_dump of every database\n\
+                 After=postgresql.service\n\
+                 \n\
+                 [Service]\n\
+                 Type=oneshot\n\
+                 User=postgres\n\
+                 Environment=PGPORT={port}\n\
+                 ExecStart={script_path}\n",
+                header = managed_header("#", name),
+                port = c.port,
+            ))
+            .user("root")
+            .group("root")
+            .mode(0o644)
+            .require(&script)
+            .require(&directory),
+    );
+    let timer_unit = role.add(
+        FileManaged::new(format!("/etc/systemd/system/{timer}"))
+            .id("postgres-backup-timer-unit")
+            .contents(format!(
+                "{header}\
+                 [Unit]\n\
+                 Description=Daily pg_dump of every database\n\
+                 \n\
+                 [Timer]\n\
+                 OnCalendar={calendar}\n\
+                 RandomizedDelaySec=10min\n\
+                 Persistent=true\n\
+                 \n\
+                 [Install]\n\
+                 WantedBy=timers.target\n",
+                header = managed_header("#", name),
+                calendar = c.backup_schedule,
+            ))
+            .user("root")
+            .group("root")
+            .mode(0o644)
+            .require(&unit),
+    );
+    role.add(
+        ServiceRunning::new(timer)
+            .id("postgres-backup-timer")
+            .enable(true)
+            .require(service)
+            .watch(&unit)
+            .watch(&timer_unit),
+    );
+}
+
+/// A word for `sh`, single-quoted.
+pub(super) fn shell_quote(word: &str) -> String {
+    format!("'{}'", word.replace('\'', r"'\''"))
+}

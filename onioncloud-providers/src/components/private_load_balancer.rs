@@ -1,0 +1,382 @@
+//! Load balancing on the private cloud: HAProxy on a Proxmox VE VM,
+//! installed and configured by a Salt role.
+
+use std::collections::BTreeMap;
+
+use onioncloud_core::{Component, Env, Handle, Input, Output, Secret, Value};
+use onioncloud_salt::{
+    CmdRun, FileDirectory, FileManaged, Machine, PkgInstalled, Role,
+    ServiceRunning,
+};
+
+use super::private_database::{
+    declare_vm, jinja_literal, jinja_secret, managed_header,
+    proxmox_vm_methods, role_name, vm_address,
+};
+use super::{Common, Compute, LoadBalancer, ProxmoxVm, main_resource};
+use crate::private::proxmox;
+
+/// The pillar key holding the backend servers: a list of maps with
+/// `name`, `address` and `port`.
+pub const HAPROXY_SERVERS_PILLAR: &str = "haproxy_servers";
+
+/// The pillar key holding the `sdb://` URI of the TLS certificate: one PEM
+/// with the certificate, its chain and the private key.
+pub const HAPROXY_CERTIFICATE_PILLAR: &str = "haproxy_certificate";
+
+/// The file HAProxy reads its configuration from.
+pub const HAPROXY_CONFIG: &str = "/etc/haproxy/haproxy.cfg";
+
+/// Where the role keeps the frontend's certificate and key.
+pub const HAPROXY_CERTIFICATE: &str = "/etc/haproxy/certs/frontend.pem";
+
+/// The TLS 1.2 cipher list of the frontend: forward-secret AEAD ciphers
+/// only (Mozilla's "intermediate" configuration).
+pub const HAPROXY_TLS12_CIPHERS: &str = "ECDHE-ECDSA-AES128-GCM-SHA256:\
+     ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:\
+     ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:\
+     ECDHE-RSA-CHACHA20-POLY1305";
+
+/// The TLS 1.3 cipher suites of the frontend.
+pub const HAPROXY_TLS13_CIPHERSUITES: &str = "TLS_AES_128_GCM_SHA256:\
+     TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+
+/// One backend server of a [`LoadBalancer<HaProxy>`].
+#[derive(Clone, Debug)]
+struct Server {
+    name: String,
+    address: Input<String>,
+    port: Input<i64>,
+}
+
+/// The private-cloud settings of a [`LoadBalancer`]: a Proxmox VE VM
+/// running HAProxy, installed and configured by Salt; see
+/// [`LoadBalancer::haproxy`].
+#[derive(Clone, Debug)]
+pub struct HaProxy {
+    vm: Compute<ProxmoxVm>,
+    minion_id: Option<String>,
+    deletion_protection: bool,
+    servers: Vec<Server>,
+    certificate: Option<Input<Secret>>,
+    https_port: u16,
+    http_redirect: bool,
+    min_tls_version: String,
+    hsts: bool,
+    health_check_path: String,
+}
+
+impl LoadBalancer<HaProxy> {
+    /// An HTTPS load balancer: HAProxy on a Proxmox VE VM on `node`, a
+    /// full clone of the template with VM id `template_vm_id`, forwarding
+    /// over HTTP to the servers given with [`backend`](Self::backend). The
+    /// template must be Debian or Ubuntu with the QEMU guest agent and a
+    /// Salt minion.
+    ///
+    /// The VM has the defaults of [`Compute::proxmox`]. The Salt role
+    /// `haproxy-{name}` configures HAProxy with, by default: a frontend
+    /// that speaks only TLS on port 443 (`ssl-default-bind-options
+    /// ssl-min-ver TLSv1.2`, forward-secret ciphers, no session tickets,
+    /// HSTS), port 80 answering only with a redirect to HTTPS, requests
+    /// logged to syslog, servers health-checked at `/`. The certificate is
+    /// self-signed, made on the VM, until
+    /// [`certificate`](Self::certificate) gives one from a secret store.
+    /// Every change of the configuration is checked with `haproxy -c`
+    /// before HAProxy reloads. Terraform refuses to destroy the VM.
+    pub fn haproxy(
+        node: impl Into<Input<String>>,
+        template_vm_id: impl Into<Input<i64>>,
+    ) -> Self {
+        Self {
+            cloud: HaProxy {
+                vm: Compute::proxmox(node, template_vm_id),
+                minion_id: None,
+                deletion_protection: true,
+                servers: Vec::new(),
+                certificate: None,
+                https_port: 443,
+                http_redirect: true,
+                min_tls_version: "TLSv1.2".to_owned(),
+                hsts: true,
+                health_check_path: "/".to_owned(),
+            },
+            common: Common::default(),
+        }
+    }
+
+    /// Adds a backend server: its name in HAProxy (letters, digits, `-`,
+    /// `_` and `.`; others become `-`), its address, such as another
+    /// component's `private_ip()`, and its port. Addresses known only
+    /// after apply reach the VM through pillar once they are known.
+    pub fn backend(
+        mut self,
+        name: impl AsRef<str>,
+        address: impl Into<Input<String>>,
+        port: impl Into<Input<i64>>,
+    ) -> Self {
+        let name = name
+            .as_ref()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        self.cloud.servers.push(Server {
+            name,
+            address: address.into(),
+            port: port.into(),
+        });
+        self
+    }
+
+    /// The frontend's certificate: a secret holding one PEM with the
+    /// certificate, its chain and the private key. It reaches the VM as an
+    /// `sdb://` URI in pillar and is written readable by root only; by
+    /// default the VM makes a self-signed one.
+    pub fn certificate(mut self, pem: impl Into<Input<Secret>>) -> Self {
+        self.cloud.certificate = Some(pem.into());
+        self
+    }
+
+    /// The HTTPS port; 443 by default.
+    pub fn https_port(mut self, port: u16) -> Self {
+        self.cloud.https_port = port;
+        self
+    }
+
+    /// Whether port 80 redirects to HTTPS; `true` by default. Without it
+    /// port 80 is closed.
+    pub fn http_redirect(mut self, on: bool) -> Self {
+        self.cloud.http_redirect = on;
+        self
+    }
+
+    /// The lowest TLS version offered (`ssl-min-ver`); `TLSv1.2` by
+    /// default.
+    pub fn min_tls_version(mut self, version: impl Into<String>) -> Self {
+        self.cloud.min_tls_version = version.into();
+        self
+    }
+
+    /// Whether responses carry `Strict-Transport-Security` (two years);
+    /// `true` by default.
+    pub fn hsts(mut self, on: bool) -> Self {
+        self.cloud.hsts = on;
+        self
+    }
+
+    /// The path of the servers' HTTP health check; `/` by default.
+    pub fn health_check_path(mut self, path: impl Into<String>) -> Self {
+        self.cloud.health_check_path = path.into();
+        self
+    }
+}
+
+proxmox_vm_methods!(LoadBalancer, HaProxy);
+
+/// What declaring a [`LoadBalancer<HaProxy>`] returns.
+#[derive(Clone, Debug)]
+pub struct HaProxyOutput {
+    /// The VM, named after the component.
+    pub vm: Handle<proxmox::VirtualEnvironmentVm>,
+    /// The Salt role configuring HAProxy, attached to the VM.
+    pub role: Role,
+}
+
+main_resource!(HaProxyOutput, vm);
+
+impl HaProxyOutput {
+    /// The VM's private address, as the guest agent reports it.
+    pub fn private_ip(&self) -> Output<String> {
+        vm_address(&self.vm)
+    }
+
+    /// The VM id.
+    pub fn vm_id(&self) -> Output<i64> {
+        self.vm.vm_id()
+    }
+}
+
+impl Component for LoadBalancer<HaProxy> {
+    type Output = HaProxyOutput;
+
+    fn declare(self, env: &mut Env, name: &str) -> HaProxyOutput {
+        let c = self.cloud;
+        let role = haproxy_role(&role_name("haproxy", name), &c);
+        let vm =
+            declare_vm(env, name, c.vm, &self.common, c.deletion_protection);
+        let servers: Vec<Value> = c
+            .servers
+            .into_iter()
+            .map(|server| {
+                Value::Map(BTreeMap::from([
+                    ("name".to_owned(), Value::String(server.name)),
+                    ("address".to_owned(), server.address.into_value()),
+                    ("port".to_owned(), server.port.into_value()),
+                ]))
+            })
+            .collect();
+        let servers = Input::<Vec<BTreeMap<String, String>>>::from_value(
+            Value::List(servers),
+        );
+        let mut machine = Machine::new()
+            .role(&role)
+            .pillar(HAPROXY_SERVERS_PILLAR, servers);
+        if let Some(certificate) = c.certificate {
+            machine = machine.pillar(HAPROXY_CERTIFICATE_PILLAR, certificate);
+        }
+        if let Some(id) = c.minion_id {
+            machine = machine.minion_id(id);
+        }
+        env.configure(&vm, machine);
+        HaProxyOutput { vm, role }
+    }
+}
+
+/// `haproxy.cfg`, a Jinja template: the servers come from pillar.
+fn haproxy_config(name: &str, c: &HaProxy) -> String {
+    let tls = format!("ssl-min-ver {} no-tls-tickets", c.min_tls_version);
+    let mut text = managed_header("#", name);
+    text.push_str(&format!(
+        "global\n    \
+             log /dev/log local0\n    \
+             chroot /var/lib/haproxy\n    \
+             stats socket /run/haproxy/admin.sock mode 660 level admin\n    \
+             stats timeout 30s\n    \
+             user haproxy\n    \
+             group haproxy\n    \
+             daemon\n    \
+             ssl-default-bind-ciphers {HAPROXY_TLS12_CIPHERS}\n    \
+             ssl-default-bind-ciphersuites {HAPROXY_TLS13_CIPHERSUITES}\n    \
+             ssl-default-bind-options {tls}\n    \
+             ssl-default-server-ciphers {HAPROXY_TLS12_CIPHERS}\n    \
+             ssl-default-server-options {tls}\n\
+         \n\
+         defaults\n    \
+             log global\n    \
+             mode http\n    \
+             option httplog\n    \
+             option dontlognull\n    \
+             option forwardfor\n    \
+             timeout connect 5s\n    \
+             timeout client 30s\n    \
+             timeout server 30s\n    \
+             timeout http-request 10s\n\
+         \n\
+         frontend https\n    \
+             bind :{port} ssl crt {HAPROXY_CERTIFICATE} alpn h2,http/1.1\n",
+        port = c.https_port,
+    ));
+    if c.http_redirect {
+        text.push_str(
+            "    bind :80\n    \
+             http-request redirect scheme https code 301 unless { ssl_fc }\n",
+        );
+    }
+    if c.hsts {
+        text.push_str(
+            "    http-response set-header Strict-Transport-Security \
+             \"max-age=63072000\"\n",
+        );
+    }
+    text.push_str(&format!(
+        "    default_backend servers\n\
+         \n\
+         backend servers\n    \
+             balance roundrobin\n    \
+             option httpchk GET {}\n",
+        c.health_check_path,
+    ));
+    let mut template = jinja_literal(&text);
+    template.push_str(&format!(
+        "{{%- for server in salt['pillar.get']('{HAPROXY_SERVERS_PILLAR}') \
+         or [] %}}\n    \
+         server {{{{ server['name'] }}}} \
+         {{{{ server['address'] }}}}:{{{{ server['port'] }}}} check\n\
+         {{%- endfor %}}\n"
+    ));
+    template
+}
+
+/// The Salt role that installs and configures HAProxy.
+fn haproxy_role(name: &str, c: &HaProxy) -> Role {
+    let mut role = Role::new(name);
+    let package = role.add(PkgInstalled::new("haproxy").id("haproxy-package"));
+    let certs = role.add(
+        FileDirectory::new("/etc/haproxy/certs")
+            .id("haproxy-certificate-dir")
+            .user("root")
+            .group("root")
+            .mode(0o700)
+            .makedirs(true)
+            .require(&package),
+    );
+    let certificate = match c.certificate {
+        Some(_) => role.add(
+            FileManaged::new(HAPROXY_CERTIFICATE)
+                .id("haproxy-certificate")
+                .contents(format!(
+                    "{}{{{{ certificate }}}}\n",
+                    jinja_secret(HAPROXY_CERTIFICATE_PILLAR, "certificate")
+                ))
+                .arg("template", "jinja")
+                .arg("show_changes", false)
+                .user("root")
+                .group("root")
+                .mode(0o600)
+                .require(&certs),
+        ),
+        None => {
+            let openssl =
+                role.add(PkgInstalled::new("openssl").id("haproxy-openssl"));
+            role.add(
+                CmdRun::new(format!(
+                    "openssl req -x509 -newkey ec -pkeyopt \
+                     ec_paramgen_curve:prime256v1 -nodes -days 825 -subj \
+                     /CN={name} -keyout {HAPROXY_CERTIFICATE}.key -out \
+                     {HAPROXY_CERTIFICATE}.crt && cat \
+                     {HAPROXY_CERTIFICATE}.crt {HAPROXY_CERTIFICATE}.key > \
+                     {HAPROXY_CERTIFICATE} && rm \
+                     {HAPROXY_CERTIFICATE}.crt {HAPROXY_CERTIFICATE}.key"
+                ))
+                .id("haproxy-self-signed-certificate")
+                .creates(HAPROXY_CERTIFICATE)
+                .arg("umask", "077")
+                .require(&certs)
+                .require(&openssl),
+            )
+        }
+    };
+    let config = role.add(
+        FileManaged::new(HAPROXY_CONFIG)
+            .id("haproxy-config")
+            .contents(haproxy_config(name, c))
+            .arg("template", "jinja")
+            .arg("check_cmd", "haproxy -c -f")
+            .user("root")
+            .group("haproxy")
+            .mode(0o640)
+            .require(&package)
+            .require(&certificate),
+    );
+    let check = role.add(
+        CmdRun::new(format!("haproxy -c -f {HAPROXY_CONFIG}"))
+            .id("haproxy-config-check")
+            .onchanges(&config)
+            .onchanges(&certificate),
+    );
+    role.add(
+        ServiceRunning::new("haproxy")
+            .id("haproxy-service")
+            .enable(true)
+            .reload(true)
+            .require(&check)
+            .watch(&config)
+            .watch(&certificate),
+    );
+    role
+}
