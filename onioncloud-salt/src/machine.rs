@@ -344,6 +344,8 @@ fn configured(
 /// What synthesis adds to one minion's pillar under `onioncloud`.
 struct Metadata {
     address: String,
+    /// The index in the placed machines of the first one with this id.
+    first: usize,
     pending: BTreeSet<String>,
 }
 
@@ -381,13 +383,12 @@ pub fn synth(
             .minion_id
             .clone()
             .unwrap_or_else(|| decl.target.name.to_string());
-        if let Some(first) = placed
-            .iter()
-            .find(|other| other.minion == minion && other.address != address)
+        if let Some(meta) = metadata.get(&minion)
+            && meta.address != address
         {
             return Err(MachineError::DuplicateMinion {
                 minion_id: minion,
-                first: first.machine(),
+                first: placed[meta.first].machine(),
                 second: configured(address, location),
             });
         }
@@ -408,8 +409,10 @@ pub fn synth(
             tree.assign(minion.clone(), role);
         }
         // A machine configured twice gets the pillar of both.
+        let first = placed.len();
         let meta = metadata.entry(minion.clone()).or_insert_with(|| Metadata {
             address: address.clone(),
+            first,
             pending: BTreeSet::new(),
         });
         for (key, value) in &machine.pillar {
