@@ -158,6 +158,7 @@ fn init_logging() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }
 
@@ -201,7 +202,15 @@ pub fn run<E: Display>(
     if let Err(reason) = onioncloud_core::Name::new(name.clone()).check() {
         return Err(CliError::Environment { name, reason });
     }
+    let span = tracing::info_span!("environment", environment = %name);
+    let _entered = span.enter();
     let env = compile(&name, build)?;
+    tracing::debug!(
+        declarations = env.declarations().len(),
+        outputs = env.outputs().len(),
+        edges = env.graph().edge_count(),
+        "compiled"
+    );
     let write = |out: &mut dyn std::io::Write, text: &str| {
         out.write_all(text.as_bytes()).map_err(|source| {
             CliError::Synth(SynthError::Write {

@@ -404,14 +404,69 @@ fn synth_refuses_targets_it_did_not_write() {
     names.sort();
     assert_eq!(names, ["afile", "project"]);
 
-    // Its own previous output it replaces.
+    // Its own previous output it replaces: a file it wrote before and
+    // writes no more is gone.
     let out = dir.path().join("out");
     let out_arg = out.to_str().unwrap();
     assert_eq!(cli(&["synth", "--out", out_arg]).0, Ok(0));
+    let manifest = out.join(onioncloud::synth::MARKER);
     std::fs::write(out.join("stale.txt"), "old").unwrap();
+    let mut listed = std::fs::read_to_string(&manifest).unwrap();
+    listed.push_str("stale.txt\n");
+    std::fs::write(&manifest, listed).unwrap();
     assert_eq!(cli(&["synth", "--out", out_arg]).0, Ok(0));
     assert!(!out.join("stale.txt").exists());
     assert!(out.join(onioncloud::synth::MARKER).is_file());
+}
+
+/// Terraform works inside the synthesized modules: its lock file, local
+/// state and `.terraform/` are not synth's, and survive the next synth.
+#[test]
+fn synth_keeps_the_files_it_did_not_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out_arg = out.to_str().unwrap();
+    assert_eq!(cli(&["synth", "--out", out_arg]).0, Ok(0));
+    let aws = out.join("terraform/aws");
+    std::fs::write(aws.join("terraform.tfstate"), "{\"serial\": 7}").unwrap();
+    std::fs::create_dir_all(aws.join(".terraform/providers")).unwrap();
+    std::fs::write(aws.join(".terraform/providers/p"), "bin").unwrap();
+    std::os::unix::fs::symlink("p", aws.join(".terraform/providers/l"))
+        .unwrap();
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+
+    assert_eq!(cli(&["synth", "--out", out_arg]).0, Ok(0));
+    assert_eq!(
+        std::fs::read_to_string(aws.join("terraform.tfstate")).unwrap(),
+        "{\"serial\": 7}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(aws.join(".terraform/providers/l")).unwrap(),
+        "bin"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    assert_eq!(
+        std::fs::read_to_string(aws.join("main.tf.json")).unwrap(),
+        files()[Path::new("terraform/aws/main.tf.json")]
+    );
+
+    // A file of the user's where synth would now write is not overwritten.
+    let manifest = out.join(onioncloud::synth::MARKER);
+    let listed = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        listed.replace("terraform/aws/main.tf.json\n", ""),
+    )
+    .unwrap();
+    let err = cli(&["synth", "--out", out_arg]).0.unwrap_err();
+    assert!(err.contains("synth would overwrite this file"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(aws.join("terraform.tfstate")).unwrap(),
+        "{\"serial\": 7}"
+    );
 }
 
 #[test]
@@ -456,4 +511,62 @@ fn the_environment_name_must_be_a_label() {
         .unwrap_err()
         .to_string();
     assert_eq!(err, "invalid environment name \"\": the name is empty");
+}
+
+/// A state holds what the cloud returned, secrets included; a plan never
+/// shows them, whether the environment declares the argument a secret or
+/// only its name says so.
+#[test]
+fn plans_hide_secrets_from_the_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    let arg = path.to_str().unwrap();
+    let (address, attribute) = {
+        let env = compiled();
+        let decl =
+            env.declarations()
+                .iter()
+                .find(|d| {
+                    d.resource.attributes().values().any(|v| {
+                        matches!(v, onioncloud::core::Value::Secret(_))
+                    })
+                })
+                .expect("the example passes a secret somewhere")
+                .clone();
+        let attribute = decl
+            .resource
+            .attributes()
+            .iter()
+            .find(|(_, v)| matches!(v, onioncloud::core::Value::Secret(_)))
+            .map(|(k, _)| k.clone())
+            .unwrap();
+        (decl.address, attribute)
+    };
+    let doc = serde_json::json!({
+        "version": 1,
+        "resources": {
+            address.to_string(): {
+                "type": address.kind.as_str(),
+                "attributes": {attribute.clone(): "canary-declared-8c1f"}
+            },
+            "aws_iam_access_key.old": {
+                "type": "aws_iam_access_key",
+                "attributes": {"secret": "canary-named-55d2", "user": "ci"}
+            },
+            "data.aws_ami.gone": {"type": "aws_ami", "attributes": {}}
+        }
+    });
+    std::fs::write(&path, doc.to_string()).unwrap();
+    for args in [
+        vec!["plan", "--state", arg],
+        vec!["plan", "--json", "--state", arg],
+    ] {
+        let (code, out) = cli(&args);
+        assert_eq!(code, Ok(0));
+        assert!(!out.contains("canary-"), "a secret leaked:\n{out}");
+    }
+    let (_, text) = cli(&["plan", "--state", arg]);
+    assert!(text.contains("(sensitive value)"), "{text}");
+    assert!(text.contains("# aws_iam_access_key.old will be destroyed"));
+    assert!(!text.contains("data.aws_ami.gone"), "{text}");
 }

@@ -42,6 +42,15 @@ pub enum StateError {
         #[source]
         source: serde_json::Error,
     },
+    /// The file is JSON but has no format version.
+    #[error(
+        "state file {path} is not an OnionCloud state: it needs a JSON \
+         object with a \"version\" number"
+    )]
+    NoVersion {
+        /// The file.
+        path: String,
+    },
     /// A resource entry whose key is not an address, or whose type
     /// differs from the address's.
     #[error("state file {path}: resource {key:?} is invalid: {reason}")]
@@ -76,6 +85,7 @@ pub const STATE_VERSION: u32 = 1;
 
 /// What is known to exist: the last applied attributes of each resource.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct State {
     /// The format version.
     pub version: u32,
@@ -85,6 +95,7 @@ pub struct State {
 
 /// One resource in a state document.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StateResource {
     /// The Terraform type.
     #[serde(rename = "type")]
@@ -147,15 +158,15 @@ impl State {
 
         // The version first: a document of another version may have any
         // shape, and saying so beats a complaint about its shape.
-        #[derive(Deserialize)]
-        struct Header {
-            version: u32,
-        }
-        let header: Header = serde_json::from_str(text).map_err(parse_error)?;
-        if header.version != STATE_VERSION {
+        let document: Json = serde_json::from_str(text).map_err(parse_error)?;
+        let Some(version) = document.get("version").and_then(Json::as_u64)
+        else {
+            return Err(StateError::NoVersion { path: shown() });
+        };
+        if version != u64::from(STATE_VERSION) {
             return Err(StateError::Version {
                 path: shown(),
-                found: header.version,
+                found: u32::try_from(version).unwrap_or(u32::MAX),
             });
         }
         let state: State = serde_json::from_str(text).map_err(parse_error)?;
@@ -221,6 +232,34 @@ pub enum PlanValue {
     Unknown(Vec<String>),
     /// A secret: the store and name, never the value.
     Secret(String),
+    /// A value from the state that is, or looks like, a secret: hidden.
+    Sensitive,
+}
+
+/// Parts of attribute names that mark a value as a secret when it comes
+/// from a state, where no type says so.
+const SENSITIVE_NAME_PARTS: [&str; 8] = [
+    "password",
+    "secret",
+    "token",
+    "private_key",
+    "api_key",
+    "access_key",
+    "credential",
+    "passphrase",
+];
+
+/// A state's value for `key` as a plan shows it: hidden where the
+/// environment declares the argument a secret, or its name says it is one.
+fn prior_value(key: &str, json: &Json, after: Option<&PlanValue>) -> PlanValue {
+    let name = key.to_ascii_lowercase();
+    let declared_secret = matches!(after, Some(PlanValue::Secret(_)));
+    if declared_secret || SENSITIVE_NAME_PARTS.iter().any(|p| name.contains(p))
+    {
+        PlanValue::Sensitive
+    } else {
+        PlanValue::Known(json.clone())
+    }
 }
 
 impl PlanValue {
@@ -288,6 +327,7 @@ impl fmt::Display for PlanValue {
                 write!(f, "(known after apply: {})", refs.join(", "))
             }
             PlanValue::Secret(name) => write!(f, "(secret {name})"),
+            PlanValue::Sensitive => f.write_str("(sensitive value)"),
         }
     }
 }
@@ -360,7 +400,8 @@ impl Plan {
             changes.push(change);
         }
         for (key, prior) in &state.resources {
-            if !seen.contains(key) {
+            // A data source is read, never destroyed.
+            if !seen.contains(key) && !key.starts_with("data.") {
                 let before = prior
                     .attributes
                     .iter()
@@ -368,7 +409,7 @@ impl Plan {
                         (
                             k.clone(),
                             AttributeChange {
-                                before: Some(PlanValue::Known(v.clone())),
+                                before: Some(prior_value(k, v, None)),
                                 after: None,
                             },
                         )
@@ -442,7 +483,7 @@ fn change(
         .map(|(k, v)| {
             let before = prior
                 .and_then(|p| p.get(&k))
-                .map(|j| PlanValue::Known(j.clone()));
+                .map(|j| prior_value(&k, j, Some(&v)));
             (
                 k,
                 AttributeChange {

@@ -182,7 +182,8 @@ fn plan_stacks(
         let entry = stacks.entry(home.as_str().to_owned()).or_default();
         entry.declarations.push(i);
         for (key, value) in decl.resource.attributes() {
-            let from = || decl.address.to_string();
+            let from =
+                || format!("{} (declared at {})", decl.address, decl.location);
             scan_leaves(value, key, &from, entry)?;
         }
     }
@@ -203,6 +204,7 @@ fn plan_stacks(
                 }
             });
         let from = format!("output {}", output.name);
+        let located = format!("{from} (declared at {})", output.location);
 
         // An output that refers to no resource is a constant: every
         // module gets it, as there is no better home.
@@ -229,7 +231,7 @@ fn plan_stacks(
             )?;
             let entry = stacks.entry(home).or_default();
             entry.outputs.push(i);
-            scan_leaves(&output.value, "value", &|| from.clone(), entry)?;
+            scan_leaves(&output.value, "value", &|| located.clone(), entry)?;
         }
     }
     for config in env.providers() {

@@ -519,6 +519,7 @@ fn mermaid_keeps_addresses_that_differ_only_in_dashes_apart() {
 #[test]
 fn a_non_finite_number_is_refused_where_it_lands() {
     let mut env = Env::new("t");
+    let line = line!() + 1;
     env.add(
         "alarm",
         GenericResource::new("aws_cloudwatch_metric_alarm")
@@ -529,7 +530,10 @@ fn a_non_finite_number_is_refused_where_it_lands() {
         .to_string();
     assert_eq!(
         err,
-        "aws_cloudwatch_metric_alarm.alarm sets `threshold` to NaN; \
-         Terraform numbers must be finite"
+        format!(
+            "aws_cloudwatch_metric_alarm.alarm (declared at {}:{line}) sets \
+             `threshold` to NaN; Terraform numbers must be finite",
+            file!()
+        )
     );
 }

@@ -86,6 +86,26 @@ pub enum MachineError {
         #[source]
         source: Box<TreeError>,
     },
+    /// A configuration attached to a resource that is not a machine.
+    #[error(
+        "{machine} is not a machine: Salt configures instances and VMs \
+         ({})",
+        MACHINE_TYPES.join(", ")
+    )]
+    NotAMachine {
+        /// The resource and where it was configured.
+        machine: Box<ConfiguredMachine>,
+    },
+    /// One machine configured twice in ways that disagree.
+    #[error("{first} and {second} configure one machine: {reason}")]
+    ConflictingConfiguration {
+        /// The first configuration.
+        first: Box<ConfiguredMachine>,
+        /// The second.
+        second: Box<ConfiguredMachine>,
+        /// How they disagree.
+        reason: String,
+    },
     /// Two machines would get one minion id.
     #[error("{first} and {second} would both have minion id {minion_id:?}")]
     DuplicateMinion {
@@ -331,6 +351,14 @@ impl Placed<'_> {
     }
 }
 
+/// The resource types Salt can configure: the clouds' instances and VMs.
+pub const MACHINE_TYPES: [&str; 4] = [
+    "aws_instance",
+    "google_compute_instance",
+    "openstack_compute_instance_v2",
+    "proxmox_virtual_environment_vm",
+];
+
 fn configured(
     address: String,
     location: &SourceLocation,
@@ -370,6 +398,9 @@ pub fn synth(
 ) -> Result<BTreeMap<PathBuf, String>, MachineError> {
     let mut tree = SaltTree::new();
     let mut placed: Vec<Placed<'_>> = Vec::new();
+    let mut machines: Vec<&Machine> = Vec::new();
+    let mut by_address: std::collections::HashMap<String, (String, usize)> =
+        std::collections::HashMap::new();
     let mut metadata: BTreeMap<String, Metadata> = BTreeMap::new();
     for decl in env.configurations() {
         let Some(machine) =
@@ -383,6 +414,37 @@ pub fn synth(
             .minion_id
             .clone()
             .unwrap_or_else(|| decl.target.name.to_string());
+        if !MACHINE_TYPES.contains(&decl.target.kind.as_str()) {
+            return Err(MachineError::NotAMachine {
+                machine: configured(address, location),
+            });
+        }
+
+        // A machine may be configured more than once (a base role here, a
+        // web role there), as long as the configurations agree.
+        if let Some(&(ref first_minion, index)) = by_address.get(&address) {
+            let first: &Placed<'_> = &placed[index];
+            let first_machine = machines[index];
+            let reason = if *first_minion != minion {
+                Some(format!(
+                    "they give it two minion ids, {first_minion:?} and \
+                     {minion:?}"
+                ))
+            } else {
+                first_machine
+                    .pillar
+                    .keys()
+                    .find(|key| machine.pillar.contains_key(*key))
+                    .map(|key| format!("both set the pillar key `{key}`"))
+            };
+            if let Some(reason) = reason {
+                return Err(MachineError::ConflictingConfiguration {
+                    first: first.machine(),
+                    second: configured(address, location),
+                    reason,
+                });
+            }
+        }
         if let Some(meta) = metadata.get(&minion)
             && meta.address != address
         {
@@ -435,6 +497,10 @@ pub fn synth(
             };
             tree.set_pillar(minion.clone(), key.clone(), value);
         }
+        by_address
+            .entry(address.clone())
+            .or_insert_with(|| (minion.clone(), placed.len()));
+        machines.push(machine);
         placed.push(Placed {
             address,
             location,
@@ -769,6 +835,66 @@ ratio: 0.5
         assert_eq!(
             std::error::Error::source(&error).unwrap().to_string(),
             "role `tools` is defined twice with different states"
+        );
+    }
+
+    #[test]
+    fn only_machines_can_be_configured() {
+        let mut env = Env::new("test");
+        let bucket = env.add("logs", GenericResource::new("aws_s3_bucket"));
+        env.configure(&bucket, Machine::new().role(&web_role()));
+        let line = previous_line!();
+        let error = synth_env(env).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            format!(
+                "aws_s3_bucket.logs (configured at {line}) is not a \
+                 machine: Salt configures instances and VMs ({})",
+                MACHINE_TYPES.join(", ")
+            )
+        );
+    }
+
+    #[test]
+    fn one_machine_configured_twice_must_agree() {
+        // Two roles from two places: fine.
+        let mut env = Env::new("test");
+        let vm = instance(&mut env, "web-0");
+        env.configure(&vm, Machine::new().role(&web_role()).pillar("a", "1"));
+        let mut base = Role::new("base");
+        base.add(PkgInstalled::new("curl"));
+        env.configure(&vm, Machine::new().role(&base).pillar("b", "2"));
+        let files = synth_env(env).unwrap();
+        let top = &files[std::path::Path::new("salt/top.sls")];
+        assert!(top.contains("roles.web") && top.contains("roles.base"));
+
+        // The same pillar key twice, or two minion ids: an error naming
+        // both places.
+        let mut env = Env::new("test");
+        let vm = instance(&mut env, "web-0");
+        env.configure(&vm, Machine::new().pillar("db_host", "a"));
+        let first = previous_line!();
+        env.configure(&vm, Machine::new().pillar("db_host", "b"));
+        let second = previous_line!();
+        assert_eq!(
+            synth_env(env).unwrap_err().to_string(),
+            format!(
+                "aws_instance.web-0 (configured at {first}) and \
+                 aws_instance.web-0 (configured at {second}) configure one \
+                 machine: both set the pillar key `db_host`"
+            )
+        );
+        let mut env = Env::new("test");
+        let vm = instance(&mut env, "web-0");
+        env.configure(&vm, Machine::new());
+        env.configure(&vm, Machine::new().minion_id("zzz"));
+        let error = synth_env(env).unwrap_err().to_string();
+        assert!(
+            error.ends_with(
+                "configure one machine: they give it two minion ids, \
+                 \"web-0\" and \"zzz\""
+            ),
+            "{error}"
         );
     }
 }
