@@ -101,6 +101,19 @@ pub enum CompileError {
     /// A dependency cycle, as one minimal cycle.
     #[error("dependency cycle:{}", display_cycle(.0))]
     Cycle(Vec<CycleStep>),
+
+    /// A component refused one of its settings, reported with
+    /// [`Env::report`](crate::Env::report).
+    #[error("{component} (declared at {location}): {problem}")]
+    Component {
+        /// The component, as the component describes itself, such as
+        /// `database "orders"`.
+        component: String,
+        /// What is wrong, naming the value at fault.
+        problem: String,
+        /// Where the component was declared.
+        location: Location,
+    },
 }
 
 /// A source location, or a note that the item was generated.
@@ -216,6 +229,13 @@ impl Env {
 
         // Names first: every later step keys on them.
         check_names(&self, &mut errors);
+        errors.extend(self.problems.iter().map(|reported| {
+            CompileError::Component {
+                component: reported.component.clone(),
+                problem: reported.problem.clone(),
+                location: Location(Some(reported.location.clone())),
+            }
+        }));
         let by_address = index_declarations(&self.declarations, &mut errors);
         check_providers(&self, &mut errors);
 

@@ -30,6 +30,16 @@ pub struct Env {
     pub(crate) configurations: Vec<ConfigurationDecl>,
     pub(crate) moved: Vec<Moved>,
     pub(crate) backend: Option<Backend>,
+    #[serde(default)]
+    pub(crate) problems: Vec<Reported>,
+}
+
+/// A problem a component reported with [`Env::report`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct Reported {
+    pub(crate) component: String,
+    pub(crate) problem: String,
+    pub(crate) location: SourceLocation,
 }
 
 /// A declared resource or data source with its meta-arguments.
@@ -543,6 +553,25 @@ impl Env {
         component: C,
     ) -> C::Output {
         component.declare(self, name.as_ref())
+    }
+
+    /// Reports a problem that a component found in its own settings, such
+    /// as a value it cannot write safely: [`Env::compile`] then fails with
+    /// it, at the line of the user's code that declared the component.
+    /// `component` describes the component (`database "orders"`),
+    /// `problem` names the value at fault. Call it from
+    /// [`Component::declare`], whose caller location is the user's.
+    #[track_caller]
+    pub fn report(
+        &mut self,
+        component: impl Into<String>,
+        problem: impl Into<String>,
+    ) {
+        self.problems.push(Reported {
+            component: component.into(),
+            problem: problem.into(),
+            location: SourceLocation::caller(),
+        });
     }
 
     /// Attaches a configuration (such as Salt roles) to a machine.

@@ -4,7 +4,11 @@
 //! Also the pieces the private cloud's components share: the settings of
 //! their VM and the escaping of literal text in Jinja-templated files.
 
-use onioncloud_core::{Component, Env, Handle, Input, Output, Secret, concat};
+use std::net::IpAddr;
+
+use onioncloud_core::{
+    Component, Env, Handle, Input, Output, Secret, Value, concat,
+};
 use onioncloud_salt::{
     FileDirectory, FileManaged, Machine, PkgInstalled, Role, ServiceRunning,
     State,
@@ -60,12 +64,152 @@ pub(super) fn managed_header(comment: &str, role: &str) -> String {
     )
 }
 
-/// A Salt role name for a component: `{prefix}-{name}`, at most 64
-/// characters.
+/// A Salt role name for a component: `{prefix}-{name}`, with every
+/// character other than an ASCII letter, digit, `_` or `-` turned into `-`.
+/// A name longer than Salt's 64 characters keeps its first 55 and ends
+/// with a hash of the whole component name, so that two long names that
+/// share a beginning still get two roles.
 pub(super) fn role_name(prefix: &str, name: &str) -> String {
-    let mut role = format!("{prefix}-{name}");
-    role.truncate(64);
+    let role: String = format!("{prefix}-{name}")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if role.len() <= 64 {
+        return role;
+    }
+    // Only ASCII is left, so every index is a character boundary.
+    format!("{}-{:08x}", &role[..55], fnv1a(name.as_bytes()))
+}
+
+/// The 32-bit FNV-1a hash: stable across Rust releases, unlike the
+/// standard library's hasher.
+fn fnv1a(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0x811c_9dc5, |hash, byte| {
+        (hash ^ u32::from(*byte)).wrapping_mul(0x0100_0193)
+    })
+}
+
+/// The problems found in the settings of one component.
+pub(super) struct Problems {
+    component: String,
+    found: Vec<String>,
+}
+
+impl Problems {
+    /// No problems yet with the component `name` of kind `kind`, such as
+    /// `database`.
+    pub(super) fn new(kind: &str, name: &str) -> Self {
+        Self {
+            component: format!("{kind} {name:?}"),
+            found: Vec::new(),
+        }
+    }
+
+    /// Records `problem`, a sentence naming the value at fault.
+    pub(super) fn add(&mut self, problem: String) {
+        self.found.push(problem);
+    }
+
+    /// Records `problem` unless `ok`.
+    pub(super) fn check(&mut self, ok: bool, problem: impl FnOnce() -> String) {
+        if !ok {
+            self.add(problem());
+        }
+    }
+
+    /// Whether nothing was found.
+    pub(super) fn is_empty(&self) -> bool {
+        self.found.is_empty()
+    }
+
+    /// Reports every problem to `env`, so that it fails to compile at the
+    /// line that declared the component.
+    #[track_caller]
+    pub(super) fn report(&self, env: &mut Env) {
+        for problem in &self.found {
+            env.report(self.component.clone(), problem.clone());
+        }
+    }
+
+    /// Each problem, in the order found, after the component's kind and
+    /// name: `database "orders": port 0 is not a TCP port (1 to 65535)`.
+    pub(super) fn sentences(&self) -> Vec<String> {
+        self.found
+            .iter()
+            .map(|problem| format!("{}: {problem}", self.component))
+            .collect()
+    }
+}
+
+/// The role of a component whose settings were refused: a single state
+/// that fails, naming the problems, and nothing else, so that no refused
+/// value reaches a configuration file.
+pub(super) fn refused_role(name: &str, problems: &Problems) -> Role {
+    let mut role = Role::new(name);
+    role.add(
+        State::new("onioncloud-refused-settings", "test.fail_without_changes")
+            .arg("name", format!("OnionCloud refused the settings of {name}"))
+            .arg("comment", problems.sentences().join("\n")),
+    );
     role
+}
+
+/// Whether `text` holds a control character, such as a line break.
+fn has_control(text: &str) -> bool {
+    text.chars().any(char::is_control)
+}
+
+/// Whether `text` is an IP address or a DNS host name.
+pub(super) fn is_host(text: &str) -> bool {
+    if text.parse::<IpAddr>().is_ok() {
+        return true;
+    }
+    let name = text.strip_suffix('.').unwrap_or(text);
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            (1..=63).contains(&label.len())
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+/// Whether `text` is a network in CIDR notation: an IPv4 or IPv6 address,
+/// `/`, and a prefix length that fits the address.
+fn is_cidr(text: &str) -> bool {
+    let Some((address, prefix)) = text.split_once('/') else {
+        return false;
+    };
+    let Ok(address) = address.parse::<IpAddr>() else {
+        return false;
+    };
+    let max = if address.is_ipv4() { 32 } else { 128 };
+    (1..=3).contains(&prefix.len())
+        && prefix.chars().all(|c| c.is_ascii_digit())
+        && prefix.parse::<u8>().is_ok_and(|prefix| prefix <= max)
+}
+
+/// The literal text of an input, when it is one (not a reference).
+pub(super) fn literal_text(input: &Input<String>) -> Option<String> {
+    match input.clone().into_value() {
+        Value::String(text) => Some(text),
+        _ => None,
+    }
+}
+
+/// The literal number of an input, when it is one (not a reference).
+pub(super) fn literal_number(input: &Input<i64>) -> Option<serde_json::Number> {
+    match input.clone().into_value() {
+        Value::Number(number) => Some(number),
+        _ => None,
+    }
 }
 
 /// Delegates the VM settings of a private-cloud component to the
@@ -304,6 +448,11 @@ impl Database<ProxmoxPostgres> {
     /// `postgres` user has a password only once
     /// [`password`](Self::password) gives a secret reference; it then
     /// reaches the VM as an `sdb://` URI in pillar, never as text.
+    ///
+    /// `version` is digits, optionally followed by `.` and digits. A
+    /// setting that the methods below refuse never reaches a file on the
+    /// VM: the role then holds a single state that fails, naming the
+    /// component and each value refused.
     pub fn proxmox_postgres(
         version: impl Into<String>,
         node: impl Into<Input<String>>,
@@ -342,9 +491,9 @@ impl Database<ProxmoxPostgres> {
     }
 
     /// What PostgreSQL listens on (`listen_addresses`): a comma-separated
-    /// list of addresses, or `*`; by default the VM's private address, as
-    /// the guest agent reports it. Until that is known the server listens
-    /// on `localhost` only.
+    /// list of IP addresses and host names, or `*`; by default the VM's
+    /// private address, as the guest agent reports it. Until that is known
+    /// the server listens on `localhost` only.
     pub fn listen_addresses(
         mut self,
         addresses: impl Into<Input<String>>,
@@ -353,14 +502,15 @@ impl Database<ProxmoxPostgres> {
         self
     }
 
-    /// The TCP port; 5432 by default.
+    /// The TCP port, 1 to 65535; 5432 by default.
     pub fn port(mut self, port: u16) -> Self {
         self.cloud.port = port;
         self
     }
 
-    /// The networks remote clients may connect from, in CIDR notation;
-    /// [`PRIVATE_NETWORKS`] by default.
+    /// The networks remote clients may connect from, in CIDR notation (an
+    /// IPv4 or IPv6 address, `/`, a prefix length); [`PRIVATE_NETWORKS`]
+    /// by default.
     pub fn allowed_cidrs<I>(
         mut self,
         cidrs: impl IntoIterator<Item = I>,
@@ -388,8 +538,12 @@ impl Database<ProxmoxPostgres> {
     }
 
     /// Sets a `postgresql.conf` parameter, such as
-    /// `.setting("shared_buffers", "512MB")`; the value is quoted. Set
-    /// `listen_addresses` with [`listen_addresses`](Self::listen_addresses).
+    /// `.setting("shared_buffers", "512MB")`; the value is quoted and must
+    /// hold no line break or other control character. The name is a
+    /// lowercase PostgreSQL parameter name (`[a-z_][a-z0-9_.]*`) other than
+    /// those in [`POSTGRES_RESERVED_SETTINGS`]: set `listen_addresses`
+    /// with [`listen_addresses`](Self::listen_addresses), the port with
+    /// [`port`](Self::port), and so on.
     pub fn setting(
         mut self,
         name: impl Into<String>,
@@ -406,7 +560,8 @@ impl Database<ProxmoxPostgres> {
         self
     }
 
-    /// Where dumps are written; `/var/backups/postgresql` by default.
+    /// Where dumps are written, an absolute path; `/var/backups/postgresql`
+    /// by default.
     pub fn backup_dir(mut self, directory: impl Into<String>) -> Self {
         self.cloud.backup_dir = directory.into();
         self
@@ -418,8 +573,9 @@ impl Database<ProxmoxPostgres> {
         self
     }
 
-    /// When dumps are taken, as a systemd `OnCalendar` expression;
-    /// `*-*-* 03:15:00` (daily at 03:15) by default.
+    /// When dumps are taken, as a systemd `OnCalendar` expression made of
+    /// letters, digits, spaces and `*-:.,/~_+`; `*-*-* 03:15:00` (daily at
+    /// 03:15) by default.
     pub fn backup_schedule(mut self, calendar: impl Into<String>) -> Self {
         self.cloud.backup_schedule = calendar.into();
         self
@@ -470,7 +626,14 @@ impl Component for Database<ProxmoxPostgres> {
 
     fn declare(self, env: &mut Env, name: &str) -> ProxmoxPostgresOutput {
         let c = self.cloud;
-        let role = postgres_role(&role_name("postgres", name), &c);
+        let problems = c.problems(name);
+        problems.report(env);
+        let role_name = role_name("postgres", name);
+        let role = if problems.is_empty() {
+            postgres_role(&role_name, &c)
+        } else {
+            refused_role(&role_name, &problems)
+        };
         let vm =
             declare_vm(env, name, c.vm, &self.common, c.deletion_protection);
         let listen = c
@@ -494,9 +657,129 @@ impl Component for Database<ProxmoxPostgres> {
     }
 }
 
-/// A `postgresql.conf` value, single-quoted.
+/// The `postgresql.conf` parameters that [`Database::setting`] refuses:
+/// those a named method sets, those that would move the files the role
+/// manages out of the way, and the `include` directives.
+///
+/// [`Database::setting`]: Database::setting
+pub const POSTGRES_RESERVED_SETTINGS: [&str; 14] = [
+    "listen_addresses",
+    "port",
+    "ssl",
+    "ssl_min_protocol_version",
+    "password_encryption",
+    "log_connections",
+    "log_disconnections",
+    "config_file",
+    "data_directory",
+    "hba_file",
+    "ident_file",
+    "include",
+    "include_dir",
+    "include_if_exists",
+];
+
+impl ProxmoxPostgres {
+    /// What is wrong with the settings of the database `name`.
+    fn problems(&self, name: &str) -> Problems {
+        let mut problems = Problems::new("database", name);
+        let version = &self.version;
+        let (major, minor) =
+            version.split_once('.').unwrap_or((version.as_str(), "0"));
+        let digits = |part: &str| {
+            !part.is_empty() && part.chars().all(|c| c.is_ascii_digit())
+        };
+        problems.check(digits(major) && digits(minor), || {
+            format!(
+                "PostgreSQL version {version:?} is not a major version \
+                 such as \"16\" (digits, optionally `.` and digits)"
+            )
+        });
+        problems.check(self.port != 0, || {
+            "port 0 is not a TCP port (1 to 65535)".to_owned()
+        });
+        if let Some(listen) =
+            self.listen_addresses.as_ref().and_then(literal_text)
+        {
+            let ok = !listen.trim().is_empty()
+                && listen
+                    .split(',')
+                    .map(str::trim)
+                    .all(|address| address == "*" || is_host(address));
+            problems.check(ok, || {
+                format!(
+                    "listen_addresses {listen:?} is not `*` or a \
+                     comma-separated list of addresses and host names"
+                )
+            });
+        }
+        for cidr in &self.allowed_cidrs {
+            problems.check(is_cidr(cidr), || {
+                format!(
+                    "allowed CIDR {cidr:?} is not an IPv4 or IPv6 network \
+                     in CIDR notation, such as \"10.0.0.0/8\""
+                )
+            });
+        }
+        for (key, value) in &self.settings {
+            let identifier = key
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+                && key.chars().all(|c| {
+                    c.is_ascii_lowercase()
+                        || c.is_ascii_digit()
+                        || matches!(c, '_' | '.')
+                });
+            problems.check(identifier, || {
+                format!(
+                    "setting name {key:?} is not a PostgreSQL parameter \
+                     name (a lowercase letter or `_`, then lowercase \
+                     letters, digits, `_` and `.`)"
+                )
+            });
+            problems.check(
+                !POSTGRES_RESERVED_SETTINGS.contains(&key.as_str()),
+                || {
+                    format!(
+                        "setting {key:?} cannot be set with `.setting(..)`: \
+                         use its own method, if it has one"
+                    )
+                },
+            );
+            problems.check(!has_control(value), || {
+                format!(
+                    "the value {value:?} of setting {key:?} holds a line \
+                     break or another control character"
+                )
+            });
+        }
+        let dir = &self.backup_dir;
+        problems.check(dir.starts_with('/') && !has_control(dir), || {
+            format!(
+                "backup directory {dir:?} is not an absolute path without \
+                 control characters"
+            )
+        });
+        let schedule = &self.backup_schedule;
+        let calendar = !schedule.trim().is_empty()
+            && schedule
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || " *-:.,/~_+".contains(c));
+        problems.check(calendar, || {
+            format!(
+                "backup schedule {schedule:?} is not a systemd OnCalendar \
+                 expression (letters, digits, spaces and `*-:.,/~_+`)"
+            )
+        });
+        problems
+    }
+}
+
+/// A `postgresql.conf` value, single-quoted; PostgreSQL reads a backslash
+/// in it as an escape, so backslashes are doubled too.
 fn pg_quote(value: &str) -> String {
-    format!("'{}'", value.replace('\'', "''"))
+    format!("'{}'", value.replace('\\', "\\\\").replace('\'', "''"))
 }
 
 /// The Salt role that installs and configures PostgreSQL.

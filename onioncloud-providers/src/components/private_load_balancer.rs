@@ -10,8 +10,9 @@ use onioncloud_salt::{
 };
 
 use super::private_database::{
-    declare_vm, jinja_literal, jinja_secret, managed_header,
-    proxmox_vm_methods, role_name, vm_address,
+    Problems, declare_vm, is_host, jinja_literal, jinja_secret, literal_number,
+    literal_text, managed_header, proxmox_vm_methods, refused_role, role_name,
+    vm_address,
 };
 use super::{Common, Compute, LoadBalancer, ProxmoxVm, main_resource};
 use crate::private::proxmox;
@@ -44,6 +45,9 @@ pub const HAPROXY_TLS13_CIPHERSUITES: &str = "TLS_AES_128_GCM_SHA256:\
 /// One backend server of a [`LoadBalancer<HaProxy>`].
 #[derive(Clone, Debug)]
 struct Server {
+    /// The name as given.
+    given: String,
+    /// The name in HAProxy.
     name: String,
     address: Input<String>,
     port: Input<i64>,
@@ -83,6 +87,10 @@ impl LoadBalancer<HaProxy> {
     /// [`certificate`](Self::certificate) gives one from a secret store.
     /// Every change of the configuration is checked with `haproxy -c`
     /// before HAProxy reloads. Terraform refuses to destroy the VM.
+    ///
+    /// A setting that the methods below refuse never reaches a file on the
+    /// VM: the role then holds a single state that fails, naming the
+    /// component and each value refused.
     pub fn haproxy(
         node: impl Into<Input<String>>,
         template_vm_id: impl Into<Input<i64>>,
@@ -105,17 +113,19 @@ impl LoadBalancer<HaProxy> {
     }
 
     /// Adds a backend server: its name in HAProxy (letters, digits, `-`,
-    /// `_` and `.`; others become `-`), its address, such as another
-    /// component's `private_ip()`, and its port. Addresses known only
-    /// after apply reach the VM through pillar once they are known.
+    /// `_` and `.`; others become `-`), not empty and distinct from the
+    /// other servers' names once others have become `-`; its address, such
+    /// as another component's `private_ip()`, or else an IP address or
+    /// host name; and its port (1 to 65535). Addresses known only after
+    /// apply reach the VM through pillar once they are known.
     pub fn backend(
         mut self,
         name: impl AsRef<str>,
         address: impl Into<Input<String>>,
         port: impl Into<Input<i64>>,
     ) -> Self {
-        let name = name
-            .as_ref()
+        let given = name.as_ref().to_owned();
+        let name = given
             .chars()
             .map(|c| {
                 if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
@@ -126,6 +136,7 @@ impl LoadBalancer<HaProxy> {
             })
             .collect();
         self.cloud.servers.push(Server {
+            given,
             name,
             address: address.into(),
             port: port.into(),
@@ -142,7 +153,8 @@ impl LoadBalancer<HaProxy> {
         self
     }
 
-    /// The HTTPS port; 443 by default.
+    /// The HTTPS port, 1 to 65535 and not 80 while port 80 redirects to
+    /// HTTPS; 443 by default.
     pub fn https_port(mut self, port: u16) -> Self {
         self.cloud.https_port = port;
         self
@@ -155,8 +167,8 @@ impl LoadBalancer<HaProxy> {
         self
     }
 
-    /// The lowest TLS version offered (`ssl-min-ver`); `TLSv1.2` by
-    /// default.
+    /// The lowest TLS version offered (`ssl-min-ver`): `TLSv1.2`, the
+    /// default, or `TLSv1.3`.
     pub fn min_tls_version(mut self, version: impl Into<String>) -> Self {
         self.cloud.min_tls_version = version.into();
         self
@@ -169,7 +181,9 @@ impl LoadBalancer<HaProxy> {
         self
     }
 
-    /// The path of the servers' HTTP health check; `/` by default.
+    /// The path of the servers' HTTP health check, with its query if any;
+    /// `/` by default. It starts with `/` and holds only the characters of
+    /// a URL path and query other than `#`, `$`, quotes and `\`.
     pub fn health_check_path(mut self, path: impl Into<String>) -> Self {
         self.cloud.health_check_path = path.into();
         self
@@ -206,7 +220,14 @@ impl Component for LoadBalancer<HaProxy> {
 
     fn declare(self, env: &mut Env, name: &str) -> HaProxyOutput {
         let c = self.cloud;
-        let role = haproxy_role(&role_name("haproxy", name), &c);
+        let problems = c.problems(name);
+        problems.report(env);
+        let role_name = role_name("haproxy", name);
+        let role = if problems.is_empty() {
+            haproxy_role(&role_name, &c)
+        } else {
+            refused_role(&role_name, &problems)
+        };
         let vm =
             declare_vm(env, name, c.vm, &self.common, c.deletion_protection);
         let servers: Vec<Value> = c
@@ -234,6 +255,77 @@ impl Component for LoadBalancer<HaProxy> {
         }
         env.configure(&vm, machine);
         HaProxyOutput { vm, role }
+    }
+}
+
+impl HaProxy {
+    /// What is wrong with the settings of the load balancer `name`.
+    fn problems(&self, name: &str) -> Problems {
+        let mut problems = Problems::new("load balancer", name);
+        let version = &self.min_tls_version;
+        let supported = matches!(version.as_str(), "TLSv1.2" | "TLSv1.3");
+        problems.check(supported, || {
+            format!(
+                "minimum TLS version {version:?} is not \"TLSv1.2\" or \
+                 \"TLSv1.3\""
+            )
+        });
+        problems.check(self.https_port != 0, || {
+            "HTTPS port 0 is not a TCP port (1 to 65535)".to_owned()
+        });
+        problems.check(!(self.http_redirect && self.https_port == 80), || {
+            "HTTPS port 80 is the port of the redirect to HTTPS: turn the \
+             redirect off with `.http_redirect(false)` or choose another \
+             port"
+                .to_owned()
+        });
+        let path = &self.health_check_path;
+        let path_ok = path.starts_with('/')
+            && path.chars().all(|c| {
+                c.is_ascii_alphanumeric() || "-._~!&()*+,;=:@/%?".contains(c)
+            });
+        problems.check(path_ok, || {
+            format!(
+                "health check path {path:?} is not a URL path starting \
+                 with `/` (letters, digits and `-._~!&()*+,;=:@/%?`)"
+            )
+        });
+        for (i, server) in self.servers.iter().enumerate() {
+            let given = &server.given;
+            problems.check(!given.is_empty(), || {
+                "a backend server has an empty name".to_owned()
+            });
+            let clash = self.servers[..i]
+                .iter()
+                .find(|other| !given.is_empty() && other.name == server.name);
+            if let Some(other) = clash {
+                problems.add(format!(
+                    "backend servers {:?} and {given:?} would both be named \
+                     {:?} in HAProxy",
+                    other.given, server.name
+                ));
+            }
+            if let Some(address) = literal_text(&server.address) {
+                problems.check(is_host(&address), || {
+                    format!(
+                        "the address {address:?} of backend server {given:?} \
+                         is not an IP address or a host name"
+                    )
+                });
+            }
+            if let Some(port) = literal_number(&server.port) {
+                let ok = port
+                    .as_i64()
+                    .is_some_and(|port| (1..=65535).contains(&port));
+                problems.check(ok, || {
+                    format!(
+                        "the port {port} of backend server {given:?} is not \
+                         a TCP port (1 to 65535)"
+                    )
+                });
+            }
+        }
+        problems
     }
 }
 

@@ -539,6 +539,267 @@ fn haproxy_overrides_change_only_what_they_name() {
     );
 }
 
+// ------------------------------------------------ refused settings --
+
+/// The problems a refused role names, one a line; fails when the role was
+/// not refused.
+fn refusal(role: &Role) -> String {
+    let functions: Vec<&str> =
+        role.states().iter().map(|state| state.function()).collect();
+    assert_eq!(
+        functions,
+        ["test.fail_without_changes"],
+        "{} was not refused",
+        role.name()
+    );
+    arg(role, "onioncloud-refused-settings", "comment")
+}
+
+/// The compile errors of an environment whose component was refused,
+/// after checking that each names the component, its line, and one
+/// problem of the refused role.
+fn compile_errors(env: Env, role: &Role) -> String {
+    let errors = env.compile().expect_err("refused settings").to_string();
+    let refused = refusal(role);
+    for line in refused.lines() {
+        let (component, problem) = line.split_once(": ").unwrap();
+        let at = format!(
+            "- {component} (declared at \
+             onioncloud-providers/src/components/private_tests.rs:"
+        );
+        assert!(errors.contains(&at), "{at} not in {errors}");
+        assert!(errors.contains(problem), "{problem} not in {errors}");
+    }
+    assert_eq!(errors.lines().count(), refused.lines().count() + 1);
+    errors
+}
+
+fn refused_db(db: Database<ProxmoxPostgres>) -> String {
+    let mut env = env();
+    let role = env.component("orders", db).role;
+    compile_errors(env, &role)
+}
+
+fn refused_lb(lb: LoadBalancer<HaProxy>) -> String {
+    let mut env = env();
+    let role = env.component("edge", lb).role;
+    compile_errors(env, &role)
+}
+
+/// Asserts that `problems` names the component and, as Rust would quote
+/// it, the value.
+fn names(problems: &str, component: &str, value: &str) {
+    assert!(
+        problems.contains(component),
+        "{component} not in {problems}"
+    );
+    let quoted = format!("{value:?}");
+    assert!(problems.contains(&quoted), "{quoted} not in {problems}");
+}
+
+#[test]
+fn non_ascii_component_names_are_compile_errors_not_panics() {
+    let db_name = "é".repeat(40);
+    let lb_name = format!("a{}", "é".repeat(40));
+    let mut env = env();
+    let db = env.component(
+        db_name.as_str(),
+        Database::proxmox_postgres("16", "pve-a", 9000),
+    );
+    let lb =
+        env.component(lb_name.as_str(), LoadBalancer::haproxy("pve-a", 9000));
+    for role in [db.role.name(), lb.role.name()] {
+        assert!(role.len() <= 64, "{role}");
+        assert!(
+            role.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-')),
+            "{role}"
+        );
+    }
+    let errors = env.compile().expect_err("the names are invalid");
+    let errors = errors.to_string();
+    assert!(errors.contains(&db_name), "{errors}");
+    assert!(errors.contains(&lb_name), "{errors}");
+}
+
+#[test]
+fn long_component_names_get_distinct_valid_roles() {
+    let long = "a".repeat(70);
+    let mut env = env();
+    let first = env.component(format!("{long}_1"), postgres());
+    let second =
+        env.component(format!("{long}_2"), LoadBalancer::haproxy("pve1", 9000));
+    let third = env.component(
+        format!("{long}_3"),
+        Database::proxmox_postgres("16", "pve1", 9000),
+    );
+    let names = [first.role.name(), second.role.name(), third.role.name()];
+    assert!(names[0].starts_with("postgres-aaaa"), "{names:?}");
+    assert!(names.iter().all(|name| name.len() == 64), "{names:?}");
+    assert_ne!(names[0], names[2]);
+    let out = synth(env);
+    for name in names {
+        out.file(&format!("salt/roles/{name}.sls"));
+    }
+}
+
+#[test]
+fn postgres_refuses_values_that_would_escape_their_place() {
+    let db = || Database::proxmox_postgres("16", "pve1", 9000);
+    let orders = "database \"orders\"";
+
+    for version in ["16 ; rm -rf /", "", "16.", ".1", "v16", "16.1.2"] {
+        let problems =
+            refused_db(Database::proxmox_postgres(version, "pve1", 9000));
+        names(&problems, orders, version);
+    }
+    assert!(refused_db(db().port(0)).contains("): port 0"));
+    for cidr in [
+        "not-a-cidr",
+        "10.0.0.0",
+        "10.0.0.0/33",
+        "10.0.0.0/+8",
+        "::/129",
+        "fe80::1%eth0/64",
+        "10.0.0.0/8 trust",
+    ] {
+        names(&refused_db(db().allowed_cidrs([cidr])), orders, cidr);
+    }
+    // Setting names: identifiers only, and none a named method owns.
+    for name in [
+        "x = 1\nlisten_addresses",
+        "Port",
+        "",
+        "1x",
+        "shared buffers",
+        "listen_addresses",
+        "port",
+        "ssl",
+        "ssl_min_protocol_version",
+        "password_encryption",
+        "log_connections",
+        "hba_file",
+        "include",
+    ] {
+        names(&refused_db(db().setting(name, "*")), orders, name);
+    }
+    let value = "4MB\nssl = off";
+    names(&refused_db(db().setting("work_mem", value)), orders, value);
+    let schedule = "garbage\nExecStart=/bin/evil";
+    names(
+        &refused_db(db().backup_schedule(schedule)),
+        orders,
+        schedule,
+    );
+    for schedule in ["", "daily\\", "%H"] {
+        names(
+            &refused_db(db().backup_schedule(schedule)),
+            orders,
+            schedule,
+        );
+    }
+    for dir in ["/srv/x\nrm -rf /", "dumps"] {
+        names(&refused_db(db().backup_dir(dir)), orders, dir);
+    }
+    let listen = "*'\nssl = off";
+    names(&refused_db(db().listen_addresses(listen)), orders, listen);
+
+    // Every problem is named, one a line.
+    let problems = refused_db(
+        Database::proxmox_postgres("x", "pve1", 9000)
+            .port(0)
+            .setting("port", "1"),
+    );
+    assert_eq!(problems.lines().count(), 4, "{problems}");
+
+    // What is valid still passes.
+    let mut valid = env();
+    let role = valid
+        .component(
+            "orders",
+            Database::proxmox_postgres("9.6", "pve1", 9000)
+                .port(65535)
+                .listen_addresses("10.0.0.5, localhost,::1")
+                .allowed_cidrs(["10.20.0.0/24", "fd00::/8", "0.0.0.0/0"])
+                .setting("pg_stat_statements.max", "10000")
+                .setting("log_line_prefix", r"%m \ ")
+                .backup_schedule("Mon..Fri *-*-* 02:00:00 Europe/Berlin")
+                .backup_dir("/srv/dumps"),
+        )
+        .role;
+    let conf = arg(&role, "postgres-conf", "contents");
+    assert!(
+        conf.contains("pg_stat_statements.max = '10000'\n"),
+        "{conf}"
+    );
+    assert!(conf.contains(r"log_line_prefix = '%m \\ '"), "{conf}");
+    for listen in ["*", "db.example.org"] {
+        let mut env = env();
+        let db = env.component("orders", db().listen_addresses(listen));
+        assert!(db.role.states().len() > 1);
+    }
+}
+
+#[test]
+fn haproxy_refuses_values_that_would_escape_their_place() {
+    let lb =
+        || LoadBalancer::haproxy("pve1", 9000).backend("a", "10.0.0.1", 80);
+    let edge = "load balancer \"edge\"";
+
+    for path in ["/ok\n    server evil 6.6.6.6:80", "ok", "/a b", "/#x", ""] {
+        names(&refused_lb(lb().health_check_path(path)), edge, path);
+    }
+    for version in ["TLSv1.0", "TLSv1.1", "tlsv1.2", "SSLv3"] {
+        names(&refused_lb(lb().min_tls_version(version)), edge, version);
+    }
+    let problems = refused_lb(
+        LoadBalancer::haproxy("pve1", 9000)
+            .backend("a b", "10.0.0.1", 80)
+            .backend("a-b", "10.0.0.2", 80)
+            .backend("", "10.0.0.3", 80),
+    );
+    names(&problems, edge, "a b");
+    names(&problems, edge, "a-b");
+    assert!(
+        problems.contains("): a backend server has an empty"),
+        "{problems}"
+    );
+    let address = "10.0.0.9:80 check\n    server evil 6.6.6.6";
+    names(&refused_lb(lb().backend("b", address, 80)), edge, address);
+    for port in [0, 65536, -1] {
+        let problems = refused_lb(lb().backend("b", "10.0.0.2", port));
+        assert!(
+            problems.contains(&format!(
+                "): the port {port} of backend server \"b\""
+            )),
+            "{problems}"
+        );
+    }
+    assert!(refused_lb(lb().https_port(0)).contains("): HTTPS port 0"));
+    assert!(refused_lb(lb().https_port(80)).contains("): HTTPS port 80"));
+
+    // What is valid still passes.
+    let mut env = env();
+    let web = env.component("web", Compute::proxmox("pve1", 9000));
+    let role = env
+        .component(
+            "edge",
+            LoadBalancer::haproxy("pve1", 9000)
+                .backend("web-1", web.private_ip(), 8080)
+                .backend("web_1", "web1.example.org", 8080)
+                .backend("web.1", "fd00::1", 65535)
+                .health_check_path("/healthz?full=1&x=%20")
+                .min_tls_version("TLSv1.3")
+                .https_port(80)
+                .http_redirect(false),
+        )
+        .role;
+    assert!(
+        arg(&role, "haproxy-config", "contents")
+            .contains("    option httpchk GET /healthz?full=1&x=%20\n")
+    );
+}
+
 // ------------------------------------------------------- with real Salt --
 
 fn salt_call_or_skip(test: &str) -> Option<PathBuf> {
