@@ -238,6 +238,11 @@ impl Env {
         }));
         let by_address = index_declarations(&self.declarations, &mut errors);
         check_providers(&self, &mut errors);
+        check_removed_and_imports(
+            &self,
+            &|a| by_address.contains_key(a),
+            &mut errors,
+        );
 
         // References become edges; a reference to nothing is an error here
         // rather than a missing edge later.
@@ -601,6 +606,45 @@ fn check_side_references(
     }
 }
 
+fn check_removed_and_imports(
+    env: &Env,
+    declared: &dyn Fn(&Address) -> bool,
+    errors: &mut Vec<CompileError>,
+) {
+    for removed in &env.removed {
+        if declared(&removed.address) {
+            errors.push(CompileError::Component {
+                component: format!("removed {}", removed.address),
+                problem: "the address is still declared; remove the \
+                          declaration, or drop the `removed`"
+                    .to_owned(),
+                location: Location(Some(removed.location.clone())),
+            });
+        }
+    }
+    let mut seen = std::collections::BTreeMap::new();
+    for import in &env.imports {
+        let problem = if import.to.mode != crate::address::Mode::Managed {
+            Some("only managed resources can be imported".to_owned())
+        } else if !declared(&import.to) {
+            Some("the target is not declared".to_owned())
+        } else if import.id.is_empty() {
+            Some("the id is empty".to_owned())
+        } else if let Some(first) = seen.insert(&import.to, &import.location) {
+            Some(format!("the target is already imported at {first}"))
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            errors.push(CompileError::Component {
+                component: format!("import into {}", import.to),
+                problem,
+                location: Location(Some(import.location.clone())),
+            });
+        }
+    }
+}
+
 /// How many nodes of one strongly connected group are tried as the start
 /// of a shortest cycle. Each try is a breadth-first search over the group,
 /// so this bounds the work on a pathological group of many thousands of
@@ -737,6 +781,16 @@ impl CompiledEnv {
     /// The declared renames.
     pub fn moved(&self) -> &[crate::env::Moved] {
         &self.env.moved
+    }
+
+    /// The resources to forget without destroying them.
+    pub fn removed(&self) -> &[crate::env::Removed] {
+        &self.env.removed
+    }
+
+    /// The existing objects to adopt.
+    pub fn imports(&self) -> &[crate::env::Import] {
+        &self.env.imports
     }
 
     /// The Terraform backend, if one is set.

@@ -29,6 +29,10 @@ pub struct Env {
     pub(crate) outputs: Vec<OutputDecl>,
     pub(crate) configurations: Vec<ConfigurationDecl>,
     pub(crate) moved: Vec<Moved>,
+    #[serde(default)]
+    pub(crate) removed: Vec<Removed>,
+    #[serde(default)]
+    pub(crate) imports: Vec<Import>,
     pub(crate) backend: Option<Backend>,
     #[serde(default)]
     pub(crate) problems: Vec<Reported>,
@@ -301,6 +305,26 @@ pub struct Moved {
     pub to: Address,
     /// Where the user declared the rename.
     pub location: Option<SourceLocation>,
+}
+
+/// A resource to forget: removed from the state, left in the cloud.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Removed {
+    /// Its address in the state.
+    pub address: Address,
+    /// Where the user declared it.
+    pub location: SourceLocation,
+}
+
+/// An existing cloud object to adopt by id instead of creating one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Import {
+    /// The declared resource that takes the object over.
+    pub to: Address,
+    /// The object's id in the cloud.
+    pub id: String,
+    /// Where the user declared it.
+    pub location: SourceLocation,
 }
 
 /// Where Terraform keeps the state of the synthesized configuration.
@@ -595,6 +619,29 @@ impl Env {
             from,
             to: to.resource_address().clone(),
             location: Some(SourceLocation::caller()),
+        });
+    }
+
+    /// Forgets the resource once at `address`: the next apply removes it
+    /// from the state without destroying the object.
+    #[track_caller]
+    pub fn removed(&mut self, address: Address) {
+        self.removed.push(Removed {
+            address,
+            location: SourceLocation::caller(),
+        });
+    }
+
+    /// Adopts the existing object `id` as the declared resource `to`,
+    /// instead of creating a new one. Once adopted, the declaration may
+    /// stay or go: an import of a resource already in the state does
+    /// nothing.
+    #[track_caller]
+    pub fn import(&mut self, to: &impl HasAddress, id: impl Into<String>) {
+        self.imports.push(Import {
+            to: to.resource_address().clone(),
+            id: id.into(),
+            location: SourceLocation::caller(),
         });
     }
 

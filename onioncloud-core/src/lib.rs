@@ -32,6 +32,7 @@
 pub mod address;
 pub mod compile;
 pub mod diagram;
+pub mod engine;
 pub mod env;
 pub mod plan;
 pub mod resource;
@@ -45,8 +46,8 @@ pub use address::{
 };
 pub use compile::{CompileError, CompileErrors, CompiledEnv, EdgeReason};
 pub use env::{
-    Backend, Component, Configuration, Env, Lifecycle, Meta, ProviderConfig,
-    Variable,
+    Backend, Component, Configuration, Env, Import, Lifecycle, Meta,
+    ProviderConfig, Removed, Variable,
 };
 pub use resource::{
     Attributes, GenericResource, Handle, HasAddress, Resource, TypedResource,

@@ -1,0 +1,1 @@
+//! Planning: the desired environment against the state.

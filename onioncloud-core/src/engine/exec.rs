@@ -1,0 +1,1 @@
+//! The executor: applies a plan concurrently.
