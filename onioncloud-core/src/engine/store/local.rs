@@ -70,10 +70,16 @@ const TEMP_SUFFIX: &str = ".tmp";
 /// after taking the lock).
 const LOCK_INFO_TRIES: u32 = 25;
 const LOCK_INFO_PAUSE: Duration = Duration::from_millis(20);
+/// How often a lock whose holder is recorded is tried before giving up:
+/// more than once, since [`StateStore::lock_holder`] of another process
+/// takes it for an instant to see whether it is free.
+const PROBE_TRIES: u32 = 3;
 
 /// State kept in a directory of the local file system.
 ///
-/// Cloning is cheap and shares the lock: clones are one store.
+/// Cloning is cheap and shares the lock: clones are one store. The file
+/// operations run on tokio's blocking threads, so the methods are called
+/// within a tokio runtime.
 #[derive(Clone)]
 pub struct LocalStore {
     inner: Arc<Inner>,
@@ -105,7 +111,6 @@ struct Held {
 /// still that file at that length, an append needs no check.
 #[derive(Clone, Debug, PartialEq)]
 struct Known {
-    binding: Binding,
     identity: (u64, u64),
     len: u64,
 }
@@ -402,10 +407,15 @@ impl Inner {
         match (snapshot, journal) {
             (None, None) => Ok(None),
             (None, Some(journal)) => {
+                *known = None;
                 Err(self.missing_snapshot(&journal.binding))
             }
-            (Some(snapshot), None) => Ok(Some(snapshot)),
+            (Some(snapshot), None) => {
+                *known = None;
+                Ok(Some(snapshot))
+            }
             (Some(mut state), Some(journal)) => {
+                *known = None;
                 if self.continues(&state, &journal.binding)? {
                     for entry in &journal.entries {
                         state.apply_entry(entry);
@@ -413,7 +423,6 @@ impl Inner {
                     *known = match journal.identity {
                         Some(identity) if journal.valid_len == journal.len => {
                             Some(Known {
-                                binding: journal.binding,
                                 identity,
                                 len: journal.len,
                             })
@@ -537,7 +546,6 @@ impl Inner {
         })?;
         if let Some(identity) = identity(&file) {
             *known = Some(Known {
-                binding: binding.clone(),
                 identity,
                 len: line.len() as u64,
             });
@@ -696,7 +704,6 @@ impl Inner {
         }
         if let Some(identity) = journal.identity {
             *known = Some(Known {
-                binding,
                 identity,
                 len: journal.valid_len,
             });
@@ -821,7 +828,9 @@ impl Inner {
             // moment only, with no information recorded by it.
             let recorded = self.recorded(&file)?;
             tries += 1;
-            if recorded.is_some() || tries >= LOCK_INFO_TRIES {
+            if (recorded.is_some() && tries >= PROBE_TRIES)
+                || tries >= LOCK_INFO_TRIES
+            {
                 return Err(StoreError::Locked {
                     store: self.store(),
                     holder: match recorded {
@@ -846,6 +855,9 @@ impl Inner {
             return Err(e);
         }
         self.remove_leftovers();
+        // What this store knew of the journal may be from before another
+        // holder's time: the first append checks it again.
+        *self.io_guard() = None;
         *held = Some(Held { file, info });
         Ok(())
     }
