@@ -82,6 +82,20 @@ pub enum StoreError {
         /// The lock actually held, if any.
         held: Option<LockInfo>,
     },
+    /// `force-unlock` named the lock of a holder that is still running,
+    /// which the store cannot take a lock from.
+    #[error(
+        "state {store} is locked by {} (process {}) since {}, for {}, and \
+         that process is still running; its lock cannot be forced while it \
+         lives: stop it, or wait for it to finish",
+        .holder.who, .holder.pid, .holder.since, .holder.operation
+    )]
+    HolderAlive {
+        /// The store.
+        store: String,
+        /// Who holds it.
+        holder: LockInfo,
+    },
     /// A snapshot of another lineage.
     #[error(
         "state {store} belongs to lineage {stored}; refusing to write a \
