@@ -1096,6 +1096,46 @@ async fn per_config_and_per_key_limits_are_respected() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_configuration_slot_is_not_left_idle_behind_a_busy_key() {
+    let fake = Fake {
+        latency: Duration::from_secs(1),
+        limits: ProviderLimits {
+            per_config: Some(2),
+            per_key: Some(1),
+        },
+        key_attr: Some("node"),
+        ..Fake::new()
+    };
+    let world = World::new(fake);
+    world
+        .fake
+        .script("a", vec![Scripted::Slow(Duration::from_secs(100))]);
+    let on = |name: &str, node: &str| {
+        let mut c = change(name, Action::Create, &[]);
+        c.config.insert("node".into(), Value::string(node));
+        c
+    };
+    // a holds n1 for long; b finishes soon; c then waits for n1, and d,
+    // on n3, must take the configuration slot b left rather than wait
+    // for a.
+    let plan = plan(vec![
+        on("a", "n1"),
+        on("b", "n2"),
+        on("c", "n1"),
+        on("d", "n3"),
+    ]);
+    let (summary, events, _) = world.run(&plan, &quick()).await;
+    assert!(summary.is_complete(), "{summary:#?}");
+    assert_eq!(world.fake.max_concurrency(), 2);
+    assert_eq!(world.fake.max_per_key(), 1);
+    assert!(
+        at(&events, "d", Step::Create, false)
+            < at(&events, "a", Step::Create, true)
+    );
+    assert_before(&events, ("a", Step::Create), ("c", Step::Create));
+}
+
+#[tokio::test(start_paused = true)]
 async fn an_operation_held_by_a_provider_limit_does_not_block_others() {
     let slow = Arc::new(Fake {
         latency: Duration::from_secs(10),
@@ -1344,7 +1384,15 @@ async fn reconcile_entries_and_moves_are_written_first() {
     let mut renamed = change("new_name", Action::Update, &[]);
     renamed.moved_from = Some(addr("old_name"));
     renamed.id = Some("old_name-old".into());
-    let mut plan = plan(vec![renamed, change("b", Action::Create, &[])]);
+    // A rename alone is a no-op, and is journalled all the same.
+    world.existing("was", &[]);
+    let mut only_renamed = change("now", Action::NoOp, &[]);
+    only_renamed.moved_from = Some(addr("was"));
+    let mut plan = plan(vec![
+        renamed,
+        change("b", Action::Create, &[]),
+        only_renamed,
+    ]);
     plan.reconcile = vec![JournalEntry::Abandoned {
         address: addr("lost"),
     }];
@@ -1364,6 +1412,15 @@ async fn reconcile_entries_and_moves_are_written_first() {
             to: addr("new_name"),
         }
     );
+    assert_eq!(
+        journal[2],
+        JournalEntry::Moved {
+            from: addr("was"),
+            to: addr("now"),
+        }
+    );
+    assert_eq!(summary.state.resources[&addr("now")].id, "was-old");
+    assert!(!summary.state.resources.contains_key(&addr("was")));
     assert!(summary.state.pending.is_empty());
     assert!(!summary.state.resources.contains_key(&addr("old_name")));
     assert_eq!(

@@ -463,7 +463,6 @@ pub async fn execute(
     let moves: Vec<JournalEntry> = plan
         .changes
         .iter()
-        .filter(|c| c.action != Action::NoOp)
         .filter_map(|c| {
             c.moved_from.as_ref().map(|from| JournalEntry::Moved {
                 from: from.clone(),
@@ -1173,6 +1172,14 @@ struct Prepared {
     key: Option<String>,
 }
 
+/// The provider slots a running operation holds.
+#[derive(Clone)]
+struct Held {
+    config: String,
+    key: Option<String>,
+    limits: ProviderLimits,
+}
+
 /// A provider limit an operation can wait on.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Slot {
@@ -1191,9 +1198,10 @@ struct Run<'a> {
     waiting: Vec<u32>,
     prepared: Vec<Option<Prepared>>,
     /// The provider slots a running operation holds.
-    held: Vec<Option<(String, Option<String>)>>,
+    held: Vec<Option<Held>>,
     ready: BinaryHeap<(u64, Reverse<u32>)>,
-    blocked: HashMap<Slot, Vec<u32>>,
+    /// Operations waiting for a provider slot, best first.
+    blocked: HashMap<Slot, BinaryHeap<(u64, Reverse<u32>)>>,
     per_config: HashMap<String, usize>,
     per_key: HashMap<(String, String), usize>,
     running: usize,
@@ -1464,7 +1472,14 @@ impl<'a> Run<'a> {
                         >= max.max(1)
                 {
                     let slot = Slot::Key(config.clone(), key.clone());
+                    let limits = prepared.limits;
                     self.block(slot, node, prepared);
+                    // It may have left the configuration's queue for this:
+                    // the slot it did not take goes to the next in line.
+                    self.release(
+                        &Slot::Config(config.clone()),
+                        limits.per_config,
+                    );
                     continue;
                 }
                 *self.per_config.entry(config.clone()).or_default() += 1;
@@ -1474,7 +1489,11 @@ impl<'a> Run<'a> {
                         .entry((config.clone(), key.clone()))
                         .or_default() += 1;
                 }
-                held = Some((config.clone(), prepared.key.clone()));
+                held = Some(Held {
+                    config: config.clone(),
+                    key: prepared.key.clone(),
+                    limits: prepared.limits,
+                });
             }
             self.held[node as usize] = held;
             self.running += 1;
@@ -1489,9 +1508,41 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// Sets an operation aside until `slot` has room.
     fn block(&mut self, slot: Slot, node: u32, prepared: Prepared) {
         self.prepared[node as usize] = Some(prepared);
-        self.blocked.entry(slot).or_default().push(node);
+        let priority = self.graph.nodes[node as usize].priority;
+        self.blocked
+            .entry(slot)
+            .or_default()
+            .push((priority, Reverse(node)));
+    }
+
+    /// Moves as many of the operations waiting for `slot` as it has room
+    /// for, best first, back to the ready queue.
+    fn release(&mut self, slot: &Slot, limit: Option<usize>) {
+        let in_use = match slot {
+            Slot::Config(config) => self.per_config.get(config),
+            Slot::Key(config, key) => {
+                self.per_key.get(&(config.clone(), key.clone()))
+            }
+        }
+        .copied()
+        .unwrap_or(0);
+        let free =
+            limit.map_or(usize::MAX, |l| l.max(1).saturating_sub(in_use));
+        let Some(queue) = self.blocked.get_mut(slot) else {
+            return;
+        };
+        for _ in 0..free {
+            let Some(entry) = queue.pop() else {
+                break;
+            };
+            self.ready.push(entry);
+        }
+        if queue.is_empty() {
+            self.blocked.remove(slot);
+        }
     }
 
     fn op(
@@ -1552,18 +1603,18 @@ impl<'a> Run<'a> {
             self.state.apply_entry(entry);
         }
         self.running = self.running.saturating_sub(1);
-        if let Some((config, key)) = self.held[node as usize].take() {
-            if let Some(count) = self.per_config.get_mut(&config) {
+        if let Some(held) = self.held[node as usize].take() {
+            if let Some(count) = self.per_config.get_mut(&held.config) {
                 *count = count.saturating_sub(1);
             }
-            self.unblock(&Slot::Config(config.clone()));
-            if let Some(key) = key {
-                let pair = (config, key);
+            if let Some(key) = held.key {
+                let pair = (held.config.clone(), key);
                 if let Some(count) = self.per_key.get_mut(&pair) {
                     *count = count.saturating_sub(1);
                 }
-                self.unblock(&Slot::Key(pair.0, pair.1));
+                self.release(&Slot::Key(pair.0, pair.1), held.limits.per_key);
             }
+            self.release(&Slot::Config(held.config), held.limits.per_config);
         }
         match outcome.result {
             Ok(()) => self.complete(node),
@@ -1574,15 +1625,6 @@ impl<'a> Run<'a> {
                 if self.journal_error.is_none() {
                     self.journal_error = Some((what, source));
                 }
-            }
-        }
-    }
-
-    fn unblock(&mut self, slot: &Slot) {
-        if let Some(nodes) = self.blocked.remove(slot) {
-            for node in nodes {
-                let priority = self.graph.nodes[node as usize].priority;
-                self.ready.push((priority, Reverse(node)));
             }
         }
     }
