@@ -26,9 +26,10 @@
 //! because the environment declares every resource it has.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::{self, Write as _};
 use std::future::Future;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -204,6 +205,8 @@ enum Outcome<'s> {
     /// Its attributes are known, except the named ones.
     Known {
         attrs: Cow<'s, Attrs>,
+        /// The object's id when `attrs` lacks an `id` attribute.
+        id: Option<&'s str>,
         unknown: BTreeSet<String>,
     },
     /// Nothing is known before apply: it is created, replaced, imported,
@@ -335,8 +338,8 @@ fn state_view<'s>(
     env: &'s CompiledEnv,
     state: &'s StateDoc,
     errors: &mut Vec<PlanError>,
-) -> (BTreeMap<Cow<'s, str>, Entry<'s>>, HashMap<String, String>) {
-    let mut view: BTreeMap<Cow<'s, str>, Entry<'s>> = state
+) -> (FastMap<Cow<'s, str>, Entry<'s>>, HashMap<String, String>) {
+    let mut view: FastMap<Cow<'s, str>, Entry<'s>> = state
         .resources
         .iter()
         .map(|(address, resource)| {
@@ -403,7 +406,8 @@ struct Planner<'e> {
     providers: &'e Providers,
     variables: &'e BTreeMap<String, Json>,
     sensitive_variables: HashSet<&'e str>,
-    hints: HashMap<(String, String), Arc<TypeHints>>,
+    /// Type hints by provider configuration and type.
+    hints: HashMap<String, HashMap<String, Arc<TypeHints>>>,
     errors: Vec<PlanError>,
 }
 
@@ -415,13 +419,17 @@ struct Planned {
 
 impl<'e> Planner<'e> {
     fn hints(&mut self, config: &str, resource_type: &str) -> Arc<TypeHints> {
-        let key = (config.to_owned(), resource_type.to_owned());
+        if let Some(hints) =
+            self.hints.get(config).and_then(|m| m.get(resource_type))
+        {
+            return Arc::clone(hints);
+        }
+        let hints = Arc::new(self.providers.hints(config, resource_type));
         self.hints
-            .entry(key)
-            .or_insert_with(|| {
-                Arc::new(self.providers.hints(config, resource_type))
-            })
-            .clone()
+            .entry(config.to_owned())
+            .or_default()
+            .insert(resource_type.to_owned(), Arc::clone(&hints));
+        hints
     }
 
     fn prevent_destroy(&mut self, decl: &Declaration, action: &'static str) {
@@ -437,7 +445,7 @@ impl<'e> Planner<'e> {
     /// The destroy plan: every managed resource in the state goes.
     fn destroy(
         &mut self,
-        view: &BTreeMap<Cow<'e, str>, Entry<'e>>,
+        view: &FastMap<Cow<'e, str>, Entry<'e>>,
         renamed: &HashMap<String, String>,
     ) -> Vec<Change> {
         let env = self.env;
@@ -484,44 +492,40 @@ impl<'e> Planner<'e> {
             }
             changes.push(change);
         }
+        changes.sort_by(|a, b| a.address.cmp(&b.address));
         changes
     }
 
     /// The normal plan.
     fn compare(
         &mut self,
-        view: &BTreeMap<Cow<'e, str>, Entry<'e>>,
+        view: &FastMap<Cow<'e, str>, Entry<'e>>,
         renamed: &HashMap<String, String>,
     ) -> Vec<Change> {
         let env = self.env;
         let declarations = env.declarations();
         let addresses: Vec<String> =
             declarations.iter().map(|d| d.address.to_string()).collect();
-        let deps: Vec<Vec<usize>> = (0..declarations.len())
-            .map(|i| {
-                let mut deps: Vec<usize> =
-                    env.dependency_indices(i).map(|(j, _)| j).collect();
-                deps.sort_unstable();
-                deps.dedup();
-                deps
-            })
-            .collect();
+        let deps = Dependencies::new(env);
         let imports: HashMap<String, &str> = env
             .imports()
             .iter()
             .map(|i| (i.to.to_string(), i.id.as_str()))
             .collect();
 
-        let mut outcomes: HashMap<&str, Outcome<'e>> =
-            HashMap::with_capacity(declarations.len());
+        let mut outcomes: FastMap<&str, Outcome<'e>> =
+            FastMap::with_capacity_and_hasher(
+                declarations.len(),
+                Default::default(),
+            );
         let mut planned: Vec<Planned> = Vec::with_capacity(declarations.len());
         for i in topological_order(&deps) {
             let decl = &declarations[i];
             let address = addresses[i].as_str();
             let entry = view.get(address).copied();
             let mut depends_on: Vec<String> =
-                deps[i].iter().map(|&j| addresses[j].clone()).collect();
-            depends_on.sort();
+                deps.of(i).iter().map(|&j| addresses[j].clone()).collect();
+            depends_on.sort_unstable();
             let (change, outcome) = self.plan_declaration(
                 decl,
                 address,
@@ -533,10 +537,9 @@ impl<'e> Planner<'e> {
             outcomes.insert(address, outcome);
             planned.push(Planned { change, index: i });
         }
+        drop(outcomes);
         propagate_create_before_destroy(&mut planned, &deps);
 
-        let mut changes: Vec<Change> =
-            planned.into_iter().map(|p| p.change).collect();
         let removed: HashSet<String> = env
             .removed()
             .iter()
@@ -544,18 +547,39 @@ impl<'e> Planner<'e> {
             .collect();
         let declared: HashSet<&str> =
             addresses.iter().map(String::as_str).collect();
+        let mut others = Vec::new();
         for (address, entry) in view {
             if declared.contains(address.as_ref()) || is_data_address(address) {
                 continue;
             }
-            changes.push(if removed.contains(address.as_ref()) {
+            others.push(if removed.contains(address.as_ref()) {
                 forget_change(address, *entry)
             } else {
                 delete_change(address, *entry, renamed)
             });
         }
-        changes.sort_by(|a, b| a.address.cmp(&b.address));
-        changes
+
+        // In address order, sorting indices rather than moving changes.
+        let count = declarations.len();
+        let mut order: Vec<usize> = (0..count + others.len()).collect();
+        let key = |k: usize| match k.checked_sub(count) {
+            None => addresses[k].as_str(),
+            Some(o) => others[o].address.as_str(),
+        };
+        order.sort_unstable_by(|a, b| key(*a).cmp(key(*b)));
+        let mut slots: Vec<Option<Change>> = (0..count).map(|_| None).collect();
+        for item in planned {
+            slots[item.index] = Some(item.change);
+        }
+        let mut others: Vec<Option<Change>> =
+            others.into_iter().map(Some).collect();
+        order
+            .into_iter()
+            .filter_map(|k| match k.checked_sub(count) {
+                None => slots[k].take(),
+                Some(o) => others[o].take(),
+            })
+            .collect()
     }
 
     /// Resolves every attribute of a declaration; unresolvable ones are
@@ -564,45 +588,104 @@ impl<'e> Planner<'e> {
         &mut self,
         decl: &Declaration,
         address: &str,
-        outcomes: &HashMap<&str, Outcome<'e>>,
+        outcomes: &FastMap<&str, Outcome<'e>>,
     ) -> BTreeMap<String, Resolved> {
-        let mut resolved = BTreeMap::new();
-        for (name, value) in decl.resource.attributes() {
-            // References to attributes of an updated resource that are
-            // themselves known only after apply wait as well.
-            let mut blocked: Vec<&str> = Vec::new();
-            value.for_each_ref(&mut String::new(), &mut |_, r| {
-                let target = r.address.to_string();
-                if let Some((key, Outcome::Known { unknown, .. })) =
-                    outcomes.get_key_value(target.as_str())
-                    && unknown.contains(top_attribute(&r.attr))
-                {
-                    blocked.push(key);
-                }
-            });
-            let lookup = |target: &str| -> Option<&Attrs> {
-                match outcomes.get(target) {
-                    Some(Outcome::Known { attrs, .. })
-                        if !blocked.contains(&target) =>
-                    {
-                        Some(attrs.as_ref())
-                    }
-                    _ => None,
-                }
+        let mut buffers = Buffers::default();
+        decl.resource
+            .attributes()
+            .iter()
+            .filter_map(|(name, value)| {
+                let r = self.resolve_one(
+                    decl,
+                    address,
+                    name,
+                    value,
+                    outcomes,
+                    &mut buffers,
+                )?;
+                Some((name.clone(), r))
+            })
+            .collect()
+    }
+
+    /// Resolves one attribute; when it cannot be, records the error.
+    fn resolve_one(
+        &mut self,
+        decl: &Declaration,
+        address: &str,
+        name: &str,
+        value: &Value,
+        outcomes: &FastMap<&str, Outcome<'e>>,
+        buffers: &mut Buffers,
+    ) -> Option<Resolved> {
+        let Buffers { path, target } = buffers;
+        // References to attributes of an updated resource that are
+        // themselves known only after apply wait as well; references
+        // to the id of an object whose attributes lack one see it.
+        let mut blocked: Vec<&str> = Vec::new();
+        let mut wants_id: Vec<(&str, &str)> = Vec::new();
+        let mut wants_other: Vec<&str> = Vec::new();
+        path.clear();
+        value.for_each_ref(path, &mut |_, r| {
+            target.clear();
+            let _ = write!(target, "{}", r.address);
+            let Some((key, Outcome::Known { id, unknown, .. })) =
+                outcomes.get_key_value(target.as_str())
+            else {
+                return;
             };
-            match resolve(value, self.variables, &lookup) {
-                Ok(r) => {
-                    resolved.insert(name.clone(), r);
-                }
-                Err(error) => self.errors.push(PlanError::Unresolvable {
+            let top = top_attribute(&r.attr);
+            if unknown.contains(top) {
+                blocked.push(key);
+            } else if let (Some(id), "id") = (id, top) {
+                wants_id.push((key, id));
+            } else {
+                wants_other.push(key);
+            }
+        });
+        let with_id: Vec<(&str, Attrs)> = wants_id
+            .iter()
+            .map(|&(key, id)| {
+                let id = Json::String(id.to_owned());
+                let attrs = match outcomes.get(key) {
+                    Some(Outcome::Known { attrs, .. })
+                        if wants_other.contains(&key) =>
+                    {
+                        let mut attrs = attrs.as_ref().clone();
+                        attrs.insert("id".to_owned(), id);
+                        attrs
+                    }
+                    _ => Attrs::from([("id".to_owned(), id)]),
+                };
+                (key, attrs)
+            })
+            .collect();
+        let lookup = |target: &str| -> Option<&Attrs> {
+            if blocked.contains(&target) {
+                return None;
+            }
+            if let Some((_, attrs)) =
+                with_id.iter().find(|(key, _)| *key == target)
+            {
+                return Some(attrs);
+            }
+            match outcomes.get(target) {
+                Some(Outcome::Known { attrs, .. }) => Some(attrs.as_ref()),
+                _ => None,
+            }
+        };
+        match resolve(value, self.variables, &lookup) {
+            Ok(r) => Some(r),
+            Err(error) => {
+                self.errors.push(PlanError::Unresolvable {
                     address: address.to_owned(),
-                    attribute: name.clone(),
+                    attribute: name.to_owned(),
                     location: decl.location.clone(),
                     error,
-                }),
+                });
+                None
             }
         }
-        resolved
     }
 
     fn plan_declaration(
@@ -611,13 +694,12 @@ impl<'e> Planner<'e> {
         address: &str,
         entry: Option<Entry<'e>>,
         import: Option<&str>,
-        outcomes: &HashMap<&str, Outcome<'e>>,
+        outcomes: &FastMap<&str, Outcome<'e>>,
         depends_on: Vec<String>,
     ) -> (Change, Outcome<'e>) {
         let provider = provider_config_of(decl);
         let resource_type = decl.address.kind.as_str();
         let hints = self.hints(&provider, resource_type);
-        let resolved = self.resolve_attributes(decl, address, outcomes);
         let desired = decl.resource.attributes();
         let lifecycle = &decl.meta.lifecycle;
         let mut change = Change {
@@ -636,6 +718,7 @@ impl<'e> Planner<'e> {
         };
 
         if decl.address.mode == Mode::Data {
+            let resolved = self.resolve_attributes(decl, address, outcomes);
             change.action = Action::Read;
             change.config = desired.clone();
             change.attributes = self.after_values(desired, &resolved);
@@ -650,7 +733,7 @@ impl<'e> Planner<'e> {
                 })
             });
             return match settled {
-                Some(e) => (change, known_outcome(e.resource, BTreeSet::new())),
+                Some(e) => (change, known_outcome(e.resource)),
                 None => {
                     change.reasons.push(if entry.is_none() {
                         "it has not been read yet".to_owned()
@@ -670,6 +753,7 @@ impl<'e> Planner<'e> {
         }
 
         let Some(entry) = entry else {
+            let resolved = self.resolve_attributes(decl, address, outcomes);
             change.config = desired.clone();
             change.attributes = self.after_values(desired, &resolved);
             match import {
@@ -687,18 +771,43 @@ impl<'e> Planner<'e> {
 
         let prior = &entry.resource.attributes;
         change.id = Some(entry.resource.id.clone());
-        let ignored: HashSet<&str> = lifecycle
-            .ignore_changes
-            .iter()
-            .map(String::as_str)
-            .collect();
-        let mut unknown = BTreeSet::new();
-        let mut overlay: Vec<(&str, &Json)> = Vec::new();
-        for (name, r) in &resolved {
-            if ignored.contains(name.as_str()) || hints.computed.contains(name)
+        let ignored = |name: &str| {
+            lifecycle.ignore_changes.iter().any(|i| i.as_str() == name)
+        };
+        let mut buffers = Buffers::default();
+        let mut compared: Vec<(&String, Resolved)> = Vec::new();
+        for (name, value) in desired {
+            let skip = ignored(name) || hints.computed.contains(name);
+            if !skip
+                && unchanged_at_a_glance(
+                    value,
+                    prior.get(name),
+                    outcomes,
+                    &mut buffers.target,
+                )
             {
                 continue;
             }
+            // Resolved even when skipped: a value the engine cannot work
+            // out is an error wherever it is.
+            let Some(r) = self.resolve_one(
+                decl,
+                address,
+                name,
+                value,
+                outcomes,
+                &mut buffers,
+            ) else {
+                continue;
+            };
+            if !skip {
+                compared.push((name, r));
+            }
+        }
+        let mut unknown = BTreeSet::new();
+        let mut overlay: Vec<(&str, &Json)> = Vec::new();
+        for (name, r) in &compared {
+            let name: &String = name;
             let forces = hints.force_new.contains(name);
             let before = prior.get(name);
             match r {
@@ -746,9 +855,9 @@ impl<'e> Planner<'e> {
             change.action = Action::Update;
             let mut config = desired.clone();
             // An ignored attribute keeps the value the object has.
-            for name in &ignored {
+            for name in &lifecycle.ignore_changes {
                 if let (Some(slot), Some(json)) =
-                    (config.get_mut(*name), prior.get(*name))
+                    (config.get_mut(name), prior.get(name))
                 {
                     *slot = Value::from(json.clone());
                 }
@@ -765,11 +874,12 @@ impl<'e> Planner<'e> {
                 change,
                 Outcome::Known {
                     attrs: Cow::Owned(attrs),
+                    id: None,
                     unknown,
                 },
             )
         } else {
-            (change, known_outcome(entry.resource, BTreeSet::new()))
+            (change, known_outcome(entry.resource))
         }
     }
 
@@ -831,18 +941,13 @@ impl<'e> Planner<'e> {
 
 /// What later resources see of an unchanged object: its attributes, with
 /// its id.
-fn known_outcome<'s>(
-    resource: &'s ResourceState,
-    unknown: BTreeSet<String>,
-) -> Outcome<'s> {
-    let attrs = if resource.attributes.contains_key("id") {
-        Cow::Borrowed(&resource.attributes)
-    } else {
-        let mut attrs = resource.attributes.clone();
-        attrs.insert("id".to_owned(), Json::String(resource.id.clone()));
-        Cow::Owned(attrs)
-    };
-    Outcome::Known { attrs, unknown }
+fn known_outcome(resource: &ResourceState) -> Outcome<'_> {
+    Outcome::Known {
+        attrs: Cow::Borrowed(&resource.attributes),
+        id: (!resource.attributes.contains_key("id"))
+            .then_some(resource.id.as_str()),
+        unknown: BTreeSet::new(),
+    }
 }
 
 /// Terraform's rule: a resource replaced create-before-destroy needs every
@@ -850,17 +955,13 @@ fn known_outcome<'s>(
 /// or the order of the two would form a cycle.
 fn propagate_create_before_destroy(
     planned: &mut [Planned],
-    deps: &[Vec<usize>],
+    deps: &Dependencies,
 ) {
-    let mut position = vec![usize::MAX; deps.len()];
-    for (p, item) in planned.iter().enumerate() {
-        position[item.index] = p;
-    }
     let mut needed = vec![false; deps.len()];
     // Dependents come after their dependencies in `planned`.
-    for p in (0..planned.len()).rev() {
-        let i = planned[p].index;
-        let change = &mut planned[p].change;
+    for item in planned.iter_mut().rev() {
+        let i = item.index;
+        let change = &mut item.change;
         if change.action == Action::Replace && needed[i] {
             change.create_before_destroy = true;
         }
@@ -868,36 +969,195 @@ fn propagate_create_before_destroy(
             || (change.action == Action::Replace
                 && change.create_before_destroy);
         if forcing {
-            for &j in &deps[i] {
+            for &j in deps.of(i) {
                 needed[j] = true;
             }
         }
     }
 }
 
-/// The declarations' indices, each after everything it depends on; ties in
-/// declaration order. The graph is acyclic: compilation refused cycles.
-fn topological_order(deps: &[Vec<usize>]) -> Vec<usize> {
-    let mut waiting: Vec<usize> = deps.iter().map(Vec::len).collect();
-    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); deps.len()];
-    for (i, ds) in deps.iter().enumerate() {
-        for &j in ds {
-            dependents[j].push(i);
+/// What each declaration depends on among the declarations, by index,
+/// sorted and without repeats.
+struct Dependencies {
+    offsets: Vec<usize>,
+    targets: Vec<usize>,
+}
+
+impl Dependencies {
+    fn new(env: &CompiledEnv) -> Self {
+        let count = env.declarations().len();
+        let mut offsets = Vec::with_capacity(count + 1);
+        let mut targets = Vec::with_capacity(count);
+        offsets.push(0);
+        for i in 0..count {
+            let start = targets.len();
+            targets.extend(env.dependency_indices(i).map(|(j, _)| j));
+            targets[start..].sort_unstable();
+            let mut kept = start;
+            for k in start..targets.len() {
+                if kept == start || targets[k] != targets[kept - 1] {
+                    targets[kept] = targets[k];
+                    kept += 1;
+                }
+            }
+            targets.truncate(kept);
+            offsets.push(targets.len());
         }
+        Self { offsets, targets }
     }
-    let mut ready: VecDeque<usize> =
-        (0..deps.len()).filter(|&i| waiting[i] == 0).collect();
+
+    fn len(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    fn of(&self, i: usize) -> &[usize] {
+        &self.targets[self.offsets[i]..self.offsets[i + 1]]
+    }
+}
+
+/// The declarations' indices, each after everything it depends on (a
+/// depth-first post-order from the declarations in order). The graph is
+/// acyclic: compilation refused cycles.
+fn topological_order(deps: &Dependencies) -> Vec<usize> {
+    const NEW: u8 = 0;
+    const OPEN: u8 = 1;
+    const DONE: u8 = 2;
+    let mut mark = vec![NEW; deps.len()];
     let mut order = Vec::with_capacity(deps.len());
-    while let Some(i) = ready.pop_front() {
-        order.push(i);
-        for &d in &dependents[i] {
-            waiting[d] -= 1;
-            if waiting[d] == 0 {
-                ready.push_back(d);
+    let mut stack: Vec<(usize, usize)> = Vec::new();
+    for root in 0..deps.len() {
+        if mark[root] != NEW {
+            continue;
+        }
+        mark[root] = OPEN;
+        stack.push((root, 0));
+        while let Some((node, next)) = stack.last_mut() {
+            let node = *node;
+            match deps.of(node).get(*next) {
+                Some(&dep) => {
+                    *next += 1;
+                    if mark[dep] == NEW {
+                        mark[dep] = OPEN;
+                        stack.push((dep, 0));
+                    }
+                }
+                None => {
+                    mark[node] = DONE;
+                    order.push(node);
+                    stack.pop();
+                }
             }
         }
     }
     order
+}
+
+/// Scratch text reused across the attributes of a declaration.
+#[derive(Default)]
+struct Buffers {
+    /// The argument path of a reference.
+    path: String,
+    /// A referenced address.
+    target: String,
+}
+
+/// A hash map keyed by addresses; a multiply-rotate hash (as rustc's) is
+/// several times faster than SipHash on short keys, and the keys come from
+/// the user's own environment and state, so flooding is no concern.
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+
+#[derive(Default, Clone, Copy)]
+struct FastHasher(u64);
+
+impl FastHasher {
+    fn add(&mut self, word: u64) {
+        self.0 =
+            (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0.rotate_left(26)
+    }
+}
+
+/// Whether a desired value certainly equals the state's, checked without
+/// building it: a literal equal as is, or a reference to a known attribute
+/// equal as is. `false` means "resolve and compare properly", not
+/// "different".
+fn unchanged_at_a_glance(
+    value: &Value,
+    prior: Option<&Json>,
+    outcomes: &FastMap<&str, Outcome<'_>>,
+    target: &mut String,
+) -> bool {
+    let Value::Ref(r) = value else {
+        return literal_equal(value, prior);
+    };
+    target.clear();
+    let _ = write!(target, "{}", r.address);
+    let Some(Outcome::Known { attrs, id, unknown }) =
+        outcomes.get(target.as_str())
+    else {
+        return false;
+    };
+    let top = top_attribute(&r.attr);
+    if unknown.contains(top) {
+        return false;
+    }
+    match (id, r.attr.as_str()) {
+        (Some(id), "id") => prior.and_then(Json::as_str) == Some(*id),
+        _ => {
+            prior.is_some()
+                && super::plan::attribute_path(attrs, &r.attr) == prior
+        }
+    }
+}
+
+/// Whether a literal value equals a JSON value exactly; `false` for
+/// anything that is not a literal.
+fn literal_equal(value: &Value, json: Option<&Json>) -> bool {
+    match (value, json) {
+        (Value::Null, None | Some(Json::Null)) => true,
+        (Value::Bool(a), Some(Json::Bool(b))) => a == b,
+        (Value::Number(a), Some(Json::Number(b))) => a == b,
+        (Value::String(a), Some(Json::String(b))) => a == b,
+        (Value::List(a), Some(Json::Array(b))) => {
+            a.len() == b.len()
+                && a.iter().zip(b).all(|(a, b)| literal_equal(a, Some(b)))
+        }
+        (Value::Map(a), Some(Json::Object(b))) => {
+            a.len() == b.len()
+                && a.iter().all(|(k, a)| {
+                    b.get(k).is_some_and(|b| literal_equal(a, Some(b)))
+                })
+        }
+        _ => false,
+    }
 }
 
 fn is_data_address(address: &str) -> bool {
