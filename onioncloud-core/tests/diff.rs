@@ -1148,6 +1148,25 @@ async fn reconcile_adopts_reads_and_abandons() {
     assert!(text.contains("No changes."), "{text}");
 }
 
+#[test]
+fn a_state_with_pending_operations_is_not_planned() {
+    let mut env = Env::new("t");
+    env.add("main", net());
+    let env = env.compile().unwrap();
+    let mut state = state(vec![]);
+    state.pending.insert(
+        "test_net.main".into(),
+        pending(PendingKind::Create, "test_net", None),
+    );
+    assert_eq!(
+        plan_errors(&env, &state),
+        [
+            "the state has operations pending from an interrupted apply on \
+          test_net.main; settle them with reconcile before planning"
+        ]
+    );
+}
+
 #[tokio::test]
 async fn reconcile_names_a_missing_provider() {
     let mut state = state(vec![]);

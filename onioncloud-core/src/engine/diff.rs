@@ -109,6 +109,18 @@ pub enum PlanError {
         /// Where the rename was declared.
         location: Location,
     },
+    /// The state still has operations pending from an interrupted apply:
+    /// [`reconcile`] settles them, and its entries must be applied to the
+    /// state before planning.
+    #[error(
+        "the state has operations pending from an interrupted apply on {}; \
+         settle them with reconcile before planning",
+        .addresses.join(", ")
+    )]
+    Pending {
+        /// The resources with a pending operation.
+        addresses: Vec<String>,
+    },
     /// A value was given for a variable the environment does not declare.
     #[error(
         "a value was given for variable {name}, but the environment \
@@ -255,7 +267,8 @@ struct Entry<'s> {
 ///
 /// # Errors
 ///
-/// Returns every problem found: values that cannot be resolved, a
+/// Returns every problem found: operations still pending in the state,
+/// values that cannot be resolved, a
 /// `prevent_destroy` resource the plan would destroy or replace, a rename
 /// whose both addresses are in the state, and values given for undeclared
 /// variables. Each names the resource and the declaration's location.
@@ -268,6 +281,11 @@ pub fn plan(
     options: &PlanOptions,
 ) -> Result<Plan, PlanErrors> {
     let mut errors = Vec::new();
+    if !state.pending.is_empty() {
+        errors.push(PlanError::Pending {
+            addresses: state.pending.keys().cloned().collect(),
+        });
+    }
     let variables = variable_values(env, options, &mut errors);
     let (view, renamed) = state_view(env, state, &mut errors);
     let mut planner = Planner {
