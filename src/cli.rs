@@ -25,9 +25,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use onioncloud_core::plan::{Plan, State};
 use onioncloud_core::{CompiledEnv, Env, diagram};
 
+use crate::engine_cli::{
+    self, ApplyArgs, EngineArgs, EngineCliError, PlanArgs, StateCommand,
+};
 use crate::synth::{self, SynthError};
 
 /// Declares, checks, synthesizes and plans one environment.
@@ -37,6 +39,10 @@ pub struct Cli {
     /// The environment's name; by default the program's name.
     #[arg(long, global = true)]
     pub environment: Option<String>,
+
+    /// Where state lives and which clouds the engine talks to.
+    #[command(flatten)]
+    pub engine: EngineArgs,
 
     /// What to do.
     #[command(subcommand)]
@@ -60,12 +66,17 @@ pub enum Command {
         out: PathBuf,
     },
 
-    /// Show what applying would change, compared with the state file.
-    /// Without a state file every resource is a create.
+    /// Show what applying would change: settles operations an
+    /// interrupted apply left pending, refreshes from the clouds, and
+    /// compares with the state.
     Plan {
-        /// The state file; by default `.onioncloud/ENVIRONMENT.state.json`.
+        /// Save the plan to FILE, for `apply FILE`.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+
+        /// Plan the destruction of everything in the state.
         #[arg(long)]
-        state: Option<PathBuf>,
+        destroy: bool,
 
         /// Print the plan as JSON instead of text.
         #[arg(long)]
@@ -74,6 +85,58 @@ pub enum Command {
         /// Exit 0 when nothing would change and 2 when something would.
         #[arg(long)]
         detailed_exitcode: bool,
+
+        /// Planning options.
+        #[command(flatten)]
+        plan: PlanArgs,
+    },
+
+    /// Apply changes: a saved plan file exactly, or a fresh plan after
+    /// confirmation.
+    Apply {
+        /// A plan saved by `plan --out`; refused if the state changed
+        /// since.
+        plan_file: Option<PathBuf>,
+
+        /// Planning options (without a plan file).
+        #[command(flatten)]
+        plan: PlanArgs,
+
+        /// Apply options.
+        #[command(flatten)]
+        apply: ApplyArgs,
+    },
+
+    /// Destroy everything in the state, after confirmation.
+    Destroy {
+        /// Planning options.
+        #[command(flatten)]
+        plan: PlanArgs,
+
+        /// Apply options.
+        #[command(flatten)]
+        apply: ApplyArgs,
+    },
+
+    /// Read every resource from its cloud and record drift in the state.
+    Refresh,
+
+    /// Inspect or change the state.
+    #[command(subcommand)]
+    State(StateCommand),
+
+    /// Adopt an existing cloud object as a declared resource.
+    Import {
+        /// The declared resource's address, such as `aws_vpc.main`.
+        address: String,
+        /// The object's id in the cloud.
+        id: String,
+    },
+
+    /// Release a lock left by a process that cannot release it.
+    ForceUnlock {
+        /// The lock's id, as the "locked by" message shows it.
+        lock_id: String,
     },
 
     /// Print the dependency graph: an edge points from a resource to what
@@ -114,9 +177,9 @@ pub enum CliError {
     /// Synthesis failed.
     #[error(transparent)]
     Synth(#[from] SynthError),
-    /// The state file is unusable.
+    /// An engine command failed.
     #[error(transparent)]
-    State(#[from] onioncloud_core::plan::StateError),
+    Engine(#[from] EngineCliError),
 }
 
 /// Runs the command line on the environment `build` declares, with the
@@ -245,33 +308,76 @@ pub fn run<E: Display>(
             Ok(0)
         }
         Command::Plan {
-            state,
+            out: save,
+            destroy,
             json,
             detailed_exitcode,
+            plan,
         } => {
-            // A state file named on the command line must exist; only the
-            // default one may be missing, which means nothing exists yet.
-            let state = match state {
-                Some(path) => State::load_existing(&path)?,
-                None => State::load(&PathBuf::from(format!(
-                    ".onioncloud/{name}.state.json"
-                )))?,
+            let engine =
+                engine_cli::Engine::open(&cli.engine, &env, &[], plan.refresh)?;
+            let changes = engine_cli::plan(
+                &engine,
+                &env,
+                &plan,
+                destroy,
+                json,
+                save.as_deref(),
+                out,
+            )?;
+            Ok(if detailed_exitcode && changes { 2 } else { 0 })
+        }
+        Command::Apply {
+            plan_file,
+            plan,
+            apply,
+        } => {
+            let extra = match &plan_file {
+                Some(path) => engine_cli::load_plan(path)?
+                    .changes
+                    .iter()
+                    .map(|c| c.provider.clone())
+                    .collect(),
+                None => Vec::new(),
             };
-            let plan = Plan::new(&env, &state);
-            let text = if json {
-                let mut text = serde_json::to_string_pretty(&plan)
-                    .expect("a plan serialises");
-                text.push('\n');
-                text
-            } else {
-                plan.render()
-            };
-            write(out, &text)?;
-            Ok(if detailed_exitcode && plan.has_changes() {
-                2
-            } else {
-                0
-            })
+            let engine =
+                engine_cli::Engine::open(&cli.engine, &env, &extra, true)?;
+            Ok(engine_cli::apply(
+                &engine,
+                &env,
+                &plan,
+                &apply,
+                plan_file.as_deref(),
+                false,
+                out,
+            )?)
+        }
+        Command::Destroy { plan, apply } => {
+            let engine =
+                engine_cli::Engine::open(&cli.engine, &env, &[], true)?;
+            Ok(engine_cli::apply(
+                &engine, &env, &plan, &apply, None, true, out,
+            )?)
+        }
+        Command::Refresh => {
+            let engine =
+                engine_cli::Engine::open(&cli.engine, &env, &[], true)?;
+            Ok(engine_cli::refresh(&engine, out)?)
+        }
+        Command::State(command) => {
+            let engine =
+                engine_cli::Engine::open(&cli.engine, &env, &[], false)?;
+            Ok(engine_cli::state(&engine, &command, out)?)
+        }
+        Command::Import { address, id } => {
+            let engine =
+                engine_cli::Engine::open(&cli.engine, &env, &[], true)?;
+            Ok(engine_cli::import(&engine, &env, &address, &id, out)?)
+        }
+        Command::ForceUnlock { lock_id } => {
+            let engine =
+                engine_cli::Engine::open(&cli.engine, &env, &[], false)?;
+            Ok(engine_cli::force_unlock(&engine, &lock_id, out)?)
         }
         Command::Graph { format } => {
             let text = match format {

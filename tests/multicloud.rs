@@ -213,104 +213,10 @@ fn command_line_validate_plan_graph() {
         "{out}"
     );
 
-    // An empty state: nothing exists yet.
-    let dir = tempfile::tempdir().unwrap();
-    let missing = dir.path().join("empty.json");
-    std::fs::write(&missing, r#"{"version": 1, "resources": {}}"#).unwrap();
-    let missing = missing.to_str().unwrap();
-    let (code, out) = cli(&["plan", "--state", missing, "--detailed-exitcode"]);
-    assert_eq!(code, Ok(2));
-    assert!(out.contains("+ resource \"aws_vpc\""), "{out}");
-    assert!(out.contains("(secret aws-secrets-manager:prod/orders-db)"));
-    let summary = out.lines().last().unwrap();
-    assert!(
-        summary.starts_with("Plan: ")
-            && summary.ends_with(" to add, 0 to change, 0 to destroy."),
-        "{summary}"
-    );
-
-    let (code, out) = cli(&["plan", "--state", missing, "--json"]);
-    assert_eq!(code, Ok(0));
-    let plan: Json = serde_json::from_str(&out).unwrap();
-    assert_eq!(plan["environment"], "multicloud");
-
     let (_, dot) = cli(&["graph"]);
     assert!(dot.starts_with("digraph onioncloud {"));
     let (_, mermaid) = cli(&["graph", "--format", "mermaid"]);
     assert!(mermaid.starts_with("flowchart LR\n"));
-}
-
-#[test]
-fn plan_against_a_state_shows_updates_deletes_and_no_changes() {
-    let env = compiled();
-    let plan = onioncloud::core::plan::Plan::new(
-        &env,
-        &onioncloud::core::plan::State::empty(),
-    );
-    // A state holding exactly the known attributes of every resource: no
-    // changes.
-    let mut state = onioncloud::core::plan::State::empty();
-    for change in &plan.changes {
-        let attributes = change
-            .attributes
-            .iter()
-            .filter_map(|(k, a)| match &a.after {
-                Some(onioncloud::core::plan::PlanValue::Known(v)) => {
-                    Some((k.clone(), v.clone()))
-                }
-                _ => None,
-            })
-            .collect();
-        let kind = change.address.split('.').next().unwrap().to_owned();
-        if change.address.starts_with("data.") {
-            continue;
-        }
-        state.resources.insert(
-            change.address.clone(),
-            onioncloud::core::plan::StateResource { kind, attributes },
-        );
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("state.json");
-    std::fs::write(&path, serde_json::to_string(&state).unwrap()).unwrap();
-    let path = path.to_str().unwrap();
-    let (code, out) = cli(&["plan", "--state", path, "--detailed-exitcode"]);
-    assert_eq!(code, Ok(0), "{out}");
-    assert!(out.starts_with("No changes."), "{out}");
-
-    // One attribute changed out of band, one resource gone from the code.
-    let (address, vpc) = state
-        .resources
-        .iter_mut()
-        .find(|(a, _)| a.starts_with("aws_vpc."))
-        .unwrap();
-    let address = address.clone();
-    vpc.attributes
-        .insert("cidr_block".into(), "10.9.0.0/16".into());
-    state.resources.insert(
-        "aws_s3_bucket.retired".into(),
-        onioncloud::core::plan::StateResource {
-            kind: "aws_s3_bucket".into(),
-            attributes: [("bucket".to_owned(), Json::from("old"))].into(),
-        },
-    );
-    std::fs::write(path, serde_json::to_string(&state).unwrap()).unwrap();
-    let (code, out) = cli(&["plan", "--state", path, "--detailed-exitcode"]);
-    assert_eq!(code, Ok(2));
-    assert!(out.contains(&format!("# {address} will be updated in-place")));
-    assert!(out.contains("~ cidr_block"), "{out}");
-    assert!(out.contains("# aws_s3_bucket.retired will be destroyed"));
-    assert!(out.ends_with("Plan: 0 to add, 1 to change, 1 to destroy.\n"));
-}
-
-#[test]
-fn a_broken_state_file_is_a_clear_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("state.json");
-    std::fs::write(&path, "{\"version\": 1,\n \"resources\": [").unwrap();
-    let (result, _) = cli(&["plan", "--state", path.to_str().unwrap()]);
-    let err = result.unwrap_err();
-    assert!(err.contains("state.json is not valid: line 2"), "{err}");
 }
 
 #[test]
@@ -470,40 +376,6 @@ fn synth_keeps_the_files_it_did_not_write() {
 }
 
 #[test]
-fn state_files_are_checked_before_use() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("state.json");
-    let arg = path.to_str().unwrap();
-
-    // Named on the command line, a missing file is an error.
-    let err = cli(&["plan", "--state", arg]).0.unwrap_err();
-    assert!(err.contains("cannot read state file"), "{err}");
-
-    // The version is read before the shape.
-    std::fs::write(&path, r#"{"version": 2, "resources": []}"#).unwrap();
-    let err = cli(&["plan", "--state", arg]).0.unwrap_err();
-    assert!(err.contains("has format version 2"), "{err}");
-    std::fs::write(&path, r#"{"version": 4, "resources": []}"#).unwrap();
-    let err = cli(&["plan", "--state", arg]).0.unwrap_err();
-    assert!(err.ends_with("(version 4 is Terraform's own state format)"));
-
-    // Keys are addresses, and types match them.
-    for (key, kind, reason) in [
-        ("not an address", "aws_vpc", "is not an address"),
-        ("aws_vpc.main", "aws_subnet", "its type is \"aws_subnet\""),
-    ] {
-        let doc = serde_json::json!({
-            "version": 1,
-            "resources": {key: {"type": kind, "attributes": {}}}
-        });
-        std::fs::write(&path, doc.to_string()).unwrap();
-        let err = cli(&["plan", "--state", arg]).0.unwrap_err();
-        assert!(err.contains(reason), "{err}");
-        assert!(err.contains(&format!("resource {key:?} is invalid")));
-    }
-}
-
-#[test]
 fn the_environment_name_must_be_a_label() {
     let cli =
         Cli::try_parse_from(["x", "--environment", "", "validate"]).unwrap();
@@ -511,62 +383,4 @@ fn the_environment_name_must_be_a_label() {
         .unwrap_err()
         .to_string();
     assert_eq!(err, "invalid environment name \"\": the name is empty");
-}
-
-/// A state holds what the cloud returned, secrets included; a plan never
-/// shows them, whether the environment declares the argument a secret or
-/// only its name says so.
-#[test]
-fn plans_hide_secrets_from_the_state() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("state.json");
-    let arg = path.to_str().unwrap();
-    let (address, attribute) = {
-        let env = compiled();
-        let decl =
-            env.declarations()
-                .iter()
-                .find(|d| {
-                    d.resource.attributes().values().any(|v| {
-                        matches!(v, onioncloud::core::Value::Secret(_))
-                    })
-                })
-                .expect("the example passes a secret somewhere")
-                .clone();
-        let attribute = decl
-            .resource
-            .attributes()
-            .iter()
-            .find(|(_, v)| matches!(v, onioncloud::core::Value::Secret(_)))
-            .map(|(k, _)| k.clone())
-            .unwrap();
-        (decl.address, attribute)
-    };
-    let doc = serde_json::json!({
-        "version": 1,
-        "resources": {
-            address.to_string(): {
-                "type": address.kind.as_str(),
-                "attributes": {attribute.clone(): "canary-declared-8c1f"}
-            },
-            "aws_iam_access_key.old": {
-                "type": "aws_iam_access_key",
-                "attributes": {"secret": "canary-named-55d2", "user": "ci"}
-            },
-            "data.aws_ami.gone": {"type": "aws_ami", "attributes": {}}
-        }
-    });
-    std::fs::write(&path, doc.to_string()).unwrap();
-    for args in [
-        vec!["plan", "--state", arg],
-        vec!["plan", "--json", "--state", arg],
-    ] {
-        let (code, out) = cli(&args);
-        assert_eq!(code, Ok(0));
-        assert!(!out.contains("canary-"), "a secret leaked:\n{out}");
-    }
-    let (_, text) = cli(&["plan", "--state", arg]);
-    assert!(text.contains("(sensitive value)"), "{text}");
-    assert!(text.contains("# aws_iam_access_key.old will be destroyed"));
-    assert!(!text.contains("data.aws_ami.gone"), "{text}");
 }

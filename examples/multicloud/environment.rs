@@ -361,7 +361,14 @@ fn aws_web_tier(env: &mut Env, roles: &Roles) {
     );
     let db_password = SecretRef::aws("prod/orders-db");
 
-    // Database.
+    // Database. The production environment refuses to destroy it; other
+    // environments built from this code (a trial run, a test copy) can be
+    // torn down.
+    let db_meta = if env.name() == "production" {
+        Meta::new().prevent_destroy()
+    } else {
+        Meta::new()
+    };
     let db = env.component(
         "orders",
         Database::aws_postgres("16", vec![db_a.id(), db_b.id()])
@@ -373,7 +380,7 @@ fn aws_web_tier(env: &mut Env, roles: &Roles) {
             .password(db_password.clone())
             .tag("app", "orders")
             .tag("environment", "prod")
-            .meta(Meta::new().prevent_destroy()),
+            .meta(db_meta),
     );
 
     // Web servers.

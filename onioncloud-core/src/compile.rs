@@ -630,10 +630,10 @@ fn check_removed_and_imports(
             Some("the target is not declared".to_owned())
         } else if import.id.is_empty() {
             Some("the id is empty".to_owned())
-        } else if let Some(first) = seen.insert(&import.to, &import.location) {
-            Some(format!("the target is already imported at {first}"))
         } else {
-            None
+            seen.insert(&import.to, &import.location).map(|first| {
+                format!("the target is already imported at {first}")
+            })
         };
         if let Some(problem) = problem {
             errors.push(CompileError::Component {

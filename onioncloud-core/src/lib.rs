@@ -34,7 +34,6 @@ pub mod compile;
 pub mod diagram;
 pub mod engine;
 pub mod env;
-pub mod plan;
 pub mod resource;
 pub mod terraform;
 pub mod typed;

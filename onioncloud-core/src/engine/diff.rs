@@ -85,7 +85,7 @@ pub enum PlanError {
     #[error(
         "{address} (declared at {location}) has prevent_destroy set, but \
          this plan would {action} it; remove prevent_destroy to allow it, \
-         or change the configuration so that it is not {action}d"
+         or change the configuration so that the plan does not {action} it"
     )]
     PreventDestroy {
         /// The resource.
@@ -1168,11 +1168,10 @@ fn literal_equal(value: &Value, json: Option<&Json>) -> bool {
             a.len() == b.len()
                 && a.iter().zip(b).all(|(a, b)| literal_equal(a, Some(b)))
         }
+        // Keys the configuration leaves out of a block are the cloud's
+        // to fill (a NIC's address, a port's MAC), as at the top level.
         (Value::Map(a), Some(Json::Object(b))) => {
-            a.len() == b.len()
-                && a.iter().all(|(k, a)| {
-                    b.get(k).is_some_and(|b| literal_equal(a, Some(b)))
-                })
+            a.iter().all(|(k, a)| literal_equal(a, b.get(k)))
         }
         _ => false,
     }
@@ -1261,7 +1260,9 @@ const SENSITIVE_NAME_PARTS: [&str; 8] = [
     "passphrase",
 ];
 
-fn looks_secret(name: &str) -> bool {
+/// Whether an attribute's name says it holds a secret (password, token,
+/// private key, ...): such values from a state are never shown.
+pub fn looks_secret(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     SENSITIVE_NAME_PARTS.iter().any(|p| name.contains(p))
 }
@@ -1337,8 +1338,11 @@ fn values_equal(
     json_equal(&a, &b)
 }
 
-/// Deep equality in which numbers are compared by value (`1` equals
-/// `1.0`).
+/// Whether the desired `a` equals the state's `b`: deep equality in which
+/// numbers are compared by value (`1` equals `1.0`), and an object's keys
+/// that `a` leaves out (or sets to null) are not compared: inside a block
+/// as at the top level, what the configuration does not set is the
+/// cloud's to fill.
 fn json_equal(a: &Json, b: &Json) -> bool {
     match (a, b) {
         (Json::Number(x), Json::Number(y)) => {
@@ -1353,9 +1357,10 @@ fn json_equal(a: &Json, b: &Json) -> bool {
             x.len() == y.len() && x.iter().zip(y).all(|(x, y)| json_equal(x, y))
         }
         (Json::Object(x), Json::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w)))
+            x.iter().all(|(k, v)| match y.get(k) {
+                Some(w) => json_equal(v, w),
+                None => v.is_null(),
+            })
         }
         _ => a == b,
     }

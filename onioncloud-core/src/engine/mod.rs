@@ -21,6 +21,7 @@ pub mod diff;
 pub mod exec;
 pub mod plan;
 pub mod provider;
+pub mod session;
 pub mod sim;
 pub mod state;
 pub mod store;

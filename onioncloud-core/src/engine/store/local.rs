@@ -469,6 +469,11 @@ impl Inner {
         let mut temp = builder.tempfile_in(&self.dir).map_err(|e| {
             self.io_error(action("creating a file to replace"), e)
         })?;
+        if name == SNAPSHOT_FILE && crash_point::reached("state-write") {
+            let _ = temp.write_all(&bytes[..bytes.len() / 2]);
+            let _ = temp.as_file().sync_all();
+            std::process::abort();
+        }
         temp.write_all(bytes)
             .and_then(|()| temp.as_file().sync_all())
             .map_err(|e| self.io_error(action("writing the new"), e))?;
@@ -637,6 +642,11 @@ impl Inner {
             file = Some(open()?);
         }
         let mut file = file.expect("the journal is open");
+        if crash_point::reached("journal-append") {
+            let _ = file.write_all(&lines[..lines.len() / 2]);
+            let _ = file.sync_data();
+            std::process::abort();
+        }
         file.write_all(lines)
             .and_then(|()| file.sync_data())
             .map_err(|e| {
@@ -1192,4 +1202,40 @@ fn parse_journal(
         }
     }
     Ok(Some((binding, entries, valid_len)))
+}
+
+/// Fault injection for the reliability tests. With
+/// `ONIONCLOUD_CRASH_POINT=journal-append:N` the process aborts in the
+/// middle of its Nth journal append (half the bytes written and synced);
+/// with `state-write:N`, in the middle of its Nth snapshot write (half the
+/// new snapshot in its temporary file). An abort is, for the files, the
+/// same as `kill -9`. Unset, nothing happens.
+mod crash_point {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// The variable that selects a crash point.
+    const VARIABLE: &str = "ONIONCLOUD_CRASH_POINT";
+
+    static POINT: OnceLock<Option<(String, u64)>> = OnceLock::new();
+    static JOURNAL: AtomicU64 = AtomicU64::new(0);
+    static SNAPSHOT: AtomicU64 = AtomicU64::new(0);
+
+    /// Counts one pass through `kind` and says whether to crash now.
+    pub(super) fn reached(kind: &str) -> bool {
+        let point = POINT.get_or_init(|| {
+            let value = std::env::var(VARIABLE).ok()?;
+            let (name, n) = value.split_once(':')?;
+            Some((name.to_owned(), n.parse().ok()?))
+        });
+        let Some((name, n)) = point else {
+            return false;
+        };
+        let counter = match kind {
+            "journal-append" => &JOURNAL,
+            _ => &SNAPSHOT,
+        };
+        let count = counter.fetch_add(1, Ordering::SeqCst) + 1;
+        name == kind && count == *n
+    }
 }

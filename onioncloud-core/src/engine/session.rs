@@ -1,0 +1,283 @@
+//! One locked session on an environment's state: plan, apply, refresh,
+//! state surgery, all under the store's lock.
+//!
+//! ```no_run
+//! # async fn demo(
+//! #     env: &onioncloud_core::CompiledEnv,
+//! #     store: &dyn onioncloud_core::engine::store::StateStore,
+//! #     providers: &onioncloud_core::engine::provider::Providers,
+//! # ) -> Result<(), Box<dyn std::error::Error>> {
+//! use onioncloud_core::engine::diff::PlanOptions;
+//! use onioncloud_core::engine::exec::{ExecOptions, Shutdown};
+//! use onioncloud_core::engine::session::{NoEvents, Session};
+//!
+//! let mut session = Session::open(store, providers, "apply").await?;
+//! let plan = session.plan(env, &PlanOptions::default(), true).await?;
+//! let summary = session
+//!     .apply(&plan, &ExecOptions::default(), &NoEvents, &Shutdown::new())
+//!     .await?;
+//! session.close().await?;
+//! assert!(summary.failed.is_empty());
+//! # Ok(()) }
+//! ```
+
+use thiserror::Error;
+
+use super::diff::{self, PlanErrors, PlanOptions};
+use super::exec::{self, Event, ExecError, ExecOptions, Observer, Shutdown};
+use super::plan::Plan;
+use super::provider::{ProviderError, Providers};
+use super::state::{JournalEntry, StateDoc};
+use super::store::{LockInfo, StateStore, StoreError};
+use crate::compile::CompiledEnv;
+
+/// The hash a plan records when no state existed yet.
+pub const NO_STATE: &str = "none";
+
+/// What a session can fail with.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// The state store failed or refused.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The environment cannot be planned.
+    #[error(transparent)]
+    Plan(#[from] PlanErrors),
+    /// A provider failed while reconciling or refreshing.
+    #[error("{address}: {source}")]
+    Provider {
+        /// The resource.
+        address: String,
+        /// The error.
+        #[source]
+        source: ProviderError,
+    },
+    /// Applying failed on the state store.
+    #[error(transparent)]
+    Exec(#[from] ExecError),
+    /// A saved plan does not fit the current state.
+    #[error("{0}")]
+    StalePlan(String),
+}
+
+impl From<diff::ProviderFailure> for SessionError {
+    fn from(failure: diff::ProviderFailure) -> Self {
+        SessionError::Provider {
+            address: failure.address,
+            source: failure.error,
+        }
+    }
+}
+
+/// An observer that ignores every event.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoEvents;
+
+impl Observer for NoEvents {
+    fn event(&self, _: &Event) {}
+}
+
+/// A locked state, its providers, and what was read.
+pub struct Session<'a> {
+    store: &'a dyn StateStore,
+    providers: &'a Providers,
+    lock: Option<LockInfo>,
+}
+
+impl std::fmt::Debug for Session<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("store", &self.store.describe())
+            .field("lock", &self.lock)
+            .finish()
+    }
+}
+
+impl<'a> Session<'a> {
+    /// Locks the store for `operation`.
+    ///
+    /// # Errors
+    ///
+    /// Fails at once when someone else holds the lock, naming them.
+    pub async fn open(
+        store: &'a dyn StateStore,
+        providers: &'a Providers,
+        operation: &str,
+    ) -> Result<Session<'a>, SessionError> {
+        let lock = LockInfo::for_current_process(operation);
+        store.lock(&lock).await?;
+        tracing::debug!(store = %store.describe(), id = %lock.id, "locked");
+        Ok(Self {
+            store,
+            providers,
+            lock: Some(lock),
+        })
+    }
+
+    /// Releases the lock.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the store cannot release it.
+    pub async fn close(mut self) -> Result<(), SessionError> {
+        if let Some(lock) = self.lock.take() {
+            self.store.unlock(&lock).await?;
+        }
+        Ok(())
+    }
+
+    /// The stored state and its hash; a new, empty state of a fresh
+    /// lineage and [`NO_STATE`] when nothing was stored.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the store cannot be read.
+    pub async fn state(&self) -> Result<(StateDoc, String), SessionError> {
+        Ok(match self.store.read().await? {
+            Some(state) => {
+                let hash = state.hash();
+                (state, hash)
+            }
+            None => {
+                (StateDoc::new(StateDoc::new_lineage()), NO_STATE.to_owned())
+            }
+        })
+    }
+
+    /// Plans the environment: settles pending operations, refreshes from
+    /// the clouds when `refresh` is set, and compares.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the state cannot be read, a provider fails, or the
+    /// environment cannot be planned.
+    pub async fn plan(
+        &self,
+        env: &CompiledEnv,
+        options: &PlanOptions,
+        refresh: bool,
+    ) -> Result<Plan, SessionError> {
+        let (mut state, hash) = self.state().await?;
+        let reconcile = diff::reconcile(&state, self.providers).await?;
+        for entry in &reconcile {
+            state.apply_entry(entry);
+        }
+        if refresh {
+            let changes =
+                diff::refresh(&state, self.providers, REFRESH_PARALLELISM)
+                    .await?;
+            for entry in &changes {
+                state.apply_entry(entry);
+            }
+        }
+        Ok(diff::plan(
+            env,
+            &state,
+            &hash,
+            reconcile,
+            self.providers,
+            options,
+        )?)
+    }
+
+    /// Applies a plan made against the current state, then compacts the
+    /// journal into a new snapshot.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the state changed since the plan was made, or the store
+    /// fails; provider failures are in the summary.
+    pub async fn apply(
+        &self,
+        plan: &Plan,
+        options: &ExecOptions,
+        observer: &dyn Observer,
+        shutdown: &Shutdown,
+    ) -> Result<exec::Summary, SessionError> {
+        let stored = self.store.read().await?;
+        let state = match stored {
+            Some(state) => {
+                let hash = state.hash();
+                if hash != plan.state_hash {
+                    return Err(SessionError::StalePlan(format!(
+                        "the state changed since the plan was made (it is \
+                         now at serial {} of lineage {}; the plan was made \
+                         at serial {}); make a new plan",
+                        state.serial, state.lineage, plan.serial
+                    )));
+                }
+                state
+            }
+            None => {
+                if plan.state_hash != NO_STATE {
+                    return Err(SessionError::StalePlan(
+                        "the plan was made against a state that no longer \
+                         exists; make a new plan"
+                            .to_owned(),
+                    ));
+                }
+                let lineage =
+                    plan.lineage.clone().unwrap_or_else(StateDoc::new_lineage);
+                let mut state = StateDoc::new(lineage);
+                state.serial = plan.serial;
+                self.store.write(&state).await?;
+                state
+            }
+        };
+        let serial = state.serial;
+        let summary = exec::execute(
+            plan,
+            state,
+            self.store,
+            self.providers,
+            options,
+            observer,
+            shutdown,
+        )
+        .await?;
+        let mut compacted = summary.state.clone();
+        compacted.serial = serial + 1;
+        self.store.write(&compacted).await?;
+        Ok(summary)
+    }
+
+    /// Reads every resource from its cloud and records what changed.
+    /// Returns the entries written.
+    ///
+    /// # Errors
+    ///
+    /// Fails when a provider or the store fails.
+    pub async fn refresh(&self) -> Result<Vec<JournalEntry>, SessionError> {
+        let (mut state, _) = self.state().await?;
+        let mut entries = diff::reconcile(&state, self.providers).await?;
+        for entry in &entries {
+            state.apply_entry(entry);
+        }
+        let changes =
+            diff::refresh(&state, self.providers, REFRESH_PARALLELISM).await?;
+        for entry in &changes {
+            state.apply_entry(entry);
+        }
+        entries.extend(changes);
+        self.commit(state).await?;
+        Ok(entries)
+    }
+
+    /// Writes `state` as the next snapshot.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the store refuses or fails.
+    pub async fn commit(
+        &self,
+        mut state: StateDoc,
+    ) -> Result<(), SessionError> {
+        state.serial += 1;
+        self.store.write(&state).await?;
+        Ok(())
+    }
+}
+
+/// How many resources a refresh reads at once.
+const REFRESH_PARALLELISM: usize = 16;

@@ -1,0 +1,1003 @@
+//! The engine's commands: plan, apply, destroy, refresh, state, import
+//! and force-unlock, against a state store and the clouds (or the
+//! simulated cloud).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use clap::{Args, Subcommand, ValueEnum};
+use onioncloud_core::CompiledEnv;
+use onioncloud_core::engine::diff::{self, PlanOptions};
+use onioncloud_core::engine::exec::{
+    Event, ExecOptions, Observer, RetryPolicy, Shutdown, Step, Summary,
+};
+use onioncloud_core::engine::plan::{Action, PLAN_FORMAT, Plan};
+use onioncloud_core::engine::provider::{Providers, provider_config_of};
+use onioncloud_core::engine::session::{Session, SessionError};
+use onioncloud_core::engine::sim::{SimCloud, SimConfig};
+use onioncloud_core::engine::state::JournalEntry;
+use onioncloud_core::engine::store::StateStore;
+use onioncloud_core::engine::store::local::LocalStore;
+use serde_json::Value as Json;
+
+/// Where the engine keeps state and which clouds it talks to; shared by
+/// every engine command.
+#[derive(Debug, Clone, Args)]
+pub struct EngineArgs {
+    /// Which clouds to use: the real ones, or the simulated cloud (kept
+    /// in a local directory) for every provider configuration.
+    #[arg(long, value_enum, global = true, default_value_t = ProviderKind::Cloud)]
+    pub provider: ProviderKind,
+
+    /// The state directory; by default `.onioncloud/ENVIRONMENT/state`,
+    /// or `.onioncloud/sim/ENVIRONMENT/state` with `--provider sim`.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+
+    /// Keep the state in PostgreSQL instead, given as a connection string
+    /// (`host=... user=... dbname=...` or `postgresql://...`). Also read
+    /// from `ONIONCLOUD_STATE_POSTGRES`.
+    #[arg(long, global = true, value_name = "CONNINFO")]
+    pub state_postgres: Option<String>,
+
+    /// The simulated cloud's directory; by default
+    /// `.onioncloud/sim/ENVIRONMENT/cloud`.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub sim_dir: Option<PathBuf>,
+}
+
+/// Which clouds the engine talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProviderKind {
+    /// The real clouds, through their providers.
+    Cloud,
+    /// The simulated cloud: no account needed.
+    Sim,
+}
+
+/// Options of commands that apply changes.
+#[derive(Debug, Clone, Args)]
+pub struct ApplyArgs {
+    /// Skip the confirmation prompt.
+    #[arg(long)]
+    pub auto_approve: bool,
+
+    /// At most this many operations at once; 0 for no limit beyond the
+    /// providers' own.
+    #[arg(long, default_value_t = 10)]
+    pub parallelism: usize,
+
+    /// Start nothing new after the first failure.
+    #[arg(long)]
+    pub fail_fast: bool,
+
+    /// The longest one attempt of one operation may take, in seconds.
+    #[arg(long, default_value_t = 1800)]
+    pub timeout: u64,
+
+    /// How many times a throttled or transient failure is tried.
+    #[arg(long, default_value_t = 5)]
+    pub attempts: u32,
+
+    /// Print events as JSON lines on standard output instead of a
+    /// progress bar.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of commands that plan.
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    /// Set a variable: `NAME=VALUE`, the value as JSON or else a string.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+
+    /// Read every resource from its cloud before planning.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub refresh: bool,
+}
+
+/// The `state` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum StateCommand {
+    /// List the addresses in the state.
+    List,
+    /// Show one resource's recorded attributes (secret-looking values
+    /// hidden).
+    Show {
+        /// The address.
+        address: String,
+    },
+    /// Move a resource to a new address in the state; nothing changes in
+    /// the cloud.
+    Mv {
+        /// The current address.
+        from: String,
+        /// The new address.
+        to: String,
+    },
+    /// Forget a resource: remove it from the state, leave the object in
+    /// the cloud.
+    Rm {
+        /// The address.
+        address: String,
+    },
+}
+
+/// Errors of the engine's commands.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineCliError {
+    /// The session failed.
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    /// The simulated cloud failed to open.
+    #[error("simulated cloud: {0}")]
+    Sim(String),
+    /// No provider is available for a configuration.
+    #[error(
+        "no built-in provider manages {0:?} yet: run with --provider sim \
+         to use the simulated cloud, or plan with --refresh=false against \
+         the state alone"
+    )]
+    NoProvider(String),
+    /// A plan file is unusable.
+    #[error("plan file {path}: {reason}")]
+    PlanFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Bad input on the command line.
+    #[error("{0}")]
+    Usage(String),
+    /// The user did not confirm.
+    #[error("{0} cancelled")]
+    Cancelled(&'static str),
+    /// Writing output failed.
+    #[error("cannot write {what}")]
+    Io {
+        /// What was written.
+        what: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Everything a command needs: the store, the providers, a runtime.
+pub(crate) struct Engine {
+    store: Box<dyn StateStore>,
+    providers: Providers,
+    runtime: tokio::runtime::Runtime,
+    sim: Option<Arc<SimCloud>>,
+}
+
+impl Engine {
+    /// Opens the store and the providers for `env`, plus any provider
+    /// configurations the state or `extra` mention.
+    pub(crate) fn open(
+        args: &EngineArgs,
+        env: &CompiledEnv,
+        extra: &[String],
+        need_providers: bool,
+    ) -> Result<Self, EngineCliError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|source| EngineCliError::Io {
+                what: "the async runtime".to_owned(),
+                source,
+            })?;
+        let name = env.name();
+        let base = match args.provider {
+            ProviderKind::Cloud => PathBuf::from(".onioncloud").join(name),
+            ProviderKind::Sim => {
+                PathBuf::from(".onioncloud").join("sim").join(name)
+            }
+        };
+        let store = open_store(args, &base, name, &runtime)?;
+        let stored =
+            runtime.block_on(store.read()).map_err(SessionError::from)?;
+        let mut configs: BTreeSet<String> =
+            env.declarations().iter().map(provider_config_of).collect();
+        if let Some(state) = &stored {
+            configs
+                .extend(state.resources.values().map(|r| r.provider.clone()));
+            configs.extend(state.pending.values().map(|p| p.provider.clone()));
+        }
+        configs.extend(extra.iter().cloned());
+        let mut providers = Providers::new();
+        let mut sim = None;
+        match args.provider {
+            ProviderKind::Sim => {
+                let dir =
+                    args.sim_dir.clone().unwrap_or_else(|| base.join("cloud"));
+                let config = SimConfig::load(&dir)
+                    .map_err(|e| EngineCliError::Sim(e.to_string()))?;
+                let cloud = SimCloud::open(&dir, config)
+                    .map_err(|e| EngineCliError::Sim(e.to_string()))?;
+                for config in &configs {
+                    providers.insert(config.clone(), cloud.provider(config));
+                }
+                sim = Some(cloud);
+            }
+            ProviderKind::Cloud => {
+                if let Some(config) =
+                    configs.into_iter().next().filter(|_| need_providers)
+                {
+                    return Err(EngineCliError::NoProvider(config));
+                }
+            }
+        }
+        Ok(Self {
+            store,
+            providers,
+            runtime,
+            sim,
+        })
+    }
+
+    /// The simulated cloud, when in use.
+    #[allow(dead_code)]
+    pub(crate) fn sim(&self) -> Option<&Arc<SimCloud>> {
+        self.sim.as_ref()
+    }
+}
+
+fn open_store(
+    args: &EngineArgs,
+    base: &Path,
+    name: &str,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<Box<dyn StateStore>, EngineCliError> {
+    let postgres = args
+        .state_postgres
+        .clone()
+        .or_else(|| std::env::var("ONIONCLOUD_STATE_POSTGRES").ok());
+    if let Some(conninfo) = postgres {
+        #[cfg(feature = "postgres")]
+        {
+            let store = runtime
+                .block_on(
+                    onioncloud_core::engine::store::postgres::PostgresStore::connect(
+                        &conninfo, name,
+                    ),
+                )
+                .map_err(SessionError::from)?;
+            return Ok(Box::new(store));
+        }
+        #[cfg(not(feature = "postgres"))]
+        {
+            let _ = conninfo;
+            return Err(EngineCliError::Usage(
+                "this build has no PostgreSQL state store (feature \
+                 `postgres`)"
+                    .to_owned(),
+            ));
+        }
+    }
+    let _ = runtime;
+    let dir = args.state_dir.clone().unwrap_or_else(|| base.join("state"));
+    Ok(Box::new(LocalStore::new(dir)))
+}
+
+/// Parses `--var NAME=VALUE` arguments.
+fn variables(
+    vars: &[String],
+) -> Result<BTreeMap<String, Json>, EngineCliError> {
+    vars.iter()
+        .map(|var| {
+            let (name, value) = var.split_once('=').ok_or_else(|| {
+                EngineCliError::Usage(format!(
+                    "--var {var:?} is not NAME=VALUE"
+                ))
+            })?;
+            let value = serde_json::from_str(value)
+                .unwrap_or_else(|_| Json::String(value.to_owned()));
+            Ok((name.to_owned(), value))
+        })
+        .collect()
+}
+
+fn plan_options(
+    args: &PlanArgs,
+    destroy: bool,
+) -> Result<PlanOptions, EngineCliError> {
+    Ok(PlanOptions {
+        destroy,
+        variables: variables(&args.vars)?,
+    })
+}
+
+fn write(
+    out: &mut dyn std::io::Write,
+    text: &str,
+) -> Result<(), EngineCliError> {
+    out.write_all(text.as_bytes())
+        .map_err(|source| EngineCliError::Io {
+            what: "standard output".to_owned(),
+            source,
+        })
+}
+
+/// `plan`: prints the plan, optionally saves it; returns whether it has
+/// changes.
+pub(crate) fn plan(
+    engine: &Engine,
+    env: &CompiledEnv,
+    args: &PlanArgs,
+    destroy: bool,
+    json: bool,
+    save: Option<&Path>,
+    out: &mut dyn std::io::Write,
+) -> Result<bool, EngineCliError> {
+    let options = plan_options(args, destroy)?;
+    let plan = engine.runtime.block_on(async {
+        let session =
+            Session::open(&*engine.store, &engine.providers, "plan").await?;
+        let result = session.plan(env, &options, args.refresh).await;
+        session.close().await?;
+        result
+    })?;
+    if json {
+        let mut text =
+            serde_json::to_string_pretty(&plan).expect("a plan serialises");
+        text.push('\n');
+        write(out, &text)?;
+    } else {
+        write(out, &diff::render(&plan))?;
+    }
+    if let Some(path) = save {
+        save_plan(&plan, path)?;
+        if !json {
+            write(
+                out,
+                &format!(
+                    "\nSaved the plan to {}. Apply exactly this plan with \
+                     `apply {}`.\n",
+                    path.display(),
+                    path.display()
+                ),
+            )?;
+        }
+    }
+    Ok(has_changes(&plan))
+}
+
+/// Whether a plan changes anything.
+pub fn has_changes(plan: &Plan) -> bool {
+    !plan.reconcile.is_empty()
+        || plan
+            .changes
+            .iter()
+            .any(|c| !matches!(c.action, Action::NoOp | Action::Read))
+}
+
+fn save_plan(plan: &Plan, path: &Path) -> Result<(), EngineCliError> {
+    let error = |reason: String| EngineCliError::PlanFile {
+        path: path.to_owned(),
+        reason,
+    };
+    let mut text =
+        serde_json::to_string_pretty(plan).expect("a plan serialises");
+    text.push('\n');
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::NamedTempFile::new_in(dir)
+        .map_err(|e| error(format!("cannot create it: {e}")))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.as_file().sync_all())
+        .map_err(|e| error(format!("cannot write it: {e}")))?;
+    file.persist(path)
+        .map_err(|e| error(format!("cannot write it: {}", e.error)))?;
+    Ok(())
+}
+
+/// Reads a saved plan.
+pub(crate) fn load_plan(path: &Path) -> Result<Plan, EngineCliError> {
+    let error = |reason: String| EngineCliError::PlanFile {
+        path: path.to_owned(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| error(format!("cannot read it: {e}")))?;
+    let json: Json = serde_json::from_str(&text).map_err(|e| {
+        error(format!(
+            "not JSON: line {}, column {}: {e}",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    match json.get("format").and_then(Json::as_u64) {
+        Some(f) if f == u64::from(PLAN_FORMAT) => {}
+        Some(f) => {
+            return Err(error(format!(
+                "format {f}, but this build reads plan format {PLAN_FORMAT}"
+            )));
+        }
+        None => {
+            return Err(error(
+                "not an OnionCloud plan (no \"format\" number)".to_owned(),
+            ));
+        }
+    }
+    serde_json::from_value(json).map_err(|e| error(format!("invalid: {e}")))
+}
+
+/// Prints events: a progress bar on a terminal, plain lines otherwise,
+/// or JSON lines.
+struct Progress {
+    json: bool,
+    bar: Option<indicatif::ProgressBar>,
+    lines: Mutex<()>,
+}
+
+impl Progress {
+    fn new(json: bool, operations: u64) -> Self {
+        let bar = (!json && std::io::stderr().is_terminal()).then(|| {
+            let bar = indicatif::ProgressBar::new(operations);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} \
+                     {wide_msg}",
+                )
+                .expect("a valid template"),
+            );
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        Self {
+            json,
+            bar,
+            lines: Mutex::new(()),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Observer for Progress {
+    fn event(&self, event: &Event) {
+        if self.json {
+            let line = serde_json::to_string(event).expect("events serialise");
+            let _guard = self.lines.lock();
+            let mut stdout = std::io::stdout().lock();
+            let _ = writeln!(stdout, "{line}");
+            let _ = stdout.flush();
+            return;
+        }
+        let text = match event {
+            Event::Started { address, step, .. } => {
+                if let Some(bar) = &self.bar {
+                    bar.set_message(step.describe(address));
+                }
+                return;
+            }
+            Event::Finished {
+                address,
+                step,
+                elapsed,
+                ..
+            } => {
+                if let Some(bar) = &self.bar {
+                    bar.inc(1);
+                }
+                format!(
+                    "{address}: {} ({:.1}s)",
+                    done_verb(*step),
+                    elapsed.as_secs_f64()
+                )
+            }
+            Event::Retrying {
+                address,
+                step,
+                attempt,
+                delay,
+                error,
+            } => format!(
+                "{}: {error}; attempt {attempt} in {:.1}s",
+                step.describe(address),
+                delay.as_secs_f64()
+            ),
+            Event::Failed { address, error, .. } => {
+                if let Some(bar) = &self.bar {
+                    bar.inc(1);
+                }
+                format!("{address}: FAILED: {error}")
+            }
+            Event::Skipped { address, because } => {
+                if let Some(bar) = &self.bar {
+                    bar.inc(1);
+                }
+                format!("{address}: skipped, because {because} failed")
+            }
+            Event::Interrupted => "Interrupted: starting nothing new; \
+                                   waiting for operations in flight"
+                .to_owned(),
+        };
+        match &self.bar {
+            Some(bar) => bar.println(text),
+            None => eprintln!("{text}"),
+        }
+    }
+}
+
+fn done_verb(step: Step) -> &'static str {
+    match step {
+        Step::Create => "created",
+        Step::Update => "updated",
+        Step::Read => "read",
+        Step::Import => "imported",
+        Step::Forget => "forgotten",
+        Step::Delete => "destroyed",
+        Step::CreateReplacement => "replacement created",
+        Step::DestroyReplaced => "replaced object destroyed",
+    }
+}
+
+/// Asks for confirmation on the terminal; `yes` proceeds.
+fn confirm(what: &'static str) -> Result<(), EngineCliError> {
+    eprint!(
+        "\nDo you want to perform these actions? OnionCloud will {what} as \
+         shown above.\n  Only 'yes' will be accepted to approve.\n\n  Enter \
+         a value: "
+    );
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|source| EngineCliError::Io {
+            what: "the answer from standard input".to_owned(),
+            source,
+        })?;
+    if answer.trim() == "yes" {
+        Ok(())
+    } else {
+        Err(EngineCliError::Cancelled(if what == "destroy" {
+            "destroy"
+        } else {
+            "apply"
+        }))
+    }
+}
+
+/// Installs the signal handling of an apply: the first SIGINT or
+/// SIGTERM asks the executor to start nothing new; the second exits at
+/// once (the journal keeps the state whole).
+fn watch_signals(runtime: &tokio::runtime::Runtime, shutdown: &Shutdown) {
+    let shutdown = shutdown.clone();
+    runtime.spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let (Ok(mut int), Ok(mut term)) = (
+                signal(SignalKind::interrupt()),
+                signal(SignalKind::terminate()),
+            ) else {
+                return;
+            };
+            let mut seen = 0;
+            loop {
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                }
+                seen += 1;
+                if seen == 1 {
+                    eprintln!(
+                        "\nInterrupt received: finishing the operations in \
+                         flight and saving the state. Interrupt again to \
+                         exit at once."
+                    );
+                    shutdown.request();
+                } else {
+                    eprintln!(
+                        "\nSecond interrupt: exiting now. The state is \
+                         whole; the next plan settles operations that were \
+                         in flight."
+                    );
+                    std::process::exit(130);
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let mut seen = 0;
+            while tokio::signal::ctrl_c().await.is_ok() {
+                seen += 1;
+                if seen == 1 {
+                    shutdown.request();
+                } else {
+                    std::process::exit(130);
+                }
+            }
+        }
+    });
+}
+
+/// `apply` and `destroy`: plans (or loads a saved plan), confirms,
+/// executes, and prints the summary. Returns the exit code.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn apply(
+    engine: &Engine,
+    env: &CompiledEnv,
+    plan_args: &PlanArgs,
+    args: &ApplyArgs,
+    saved: Option<&Path>,
+    destroy: bool,
+    out: &mut dyn std::io::Write,
+) -> Result<u8, EngineCliError> {
+    let saved = saved.map(load_plan).transpose()?;
+    if let Some(plan) = &saved
+        && plan.environment != env.name()
+    {
+        return Err(EngineCliError::Usage(format!(
+            "the plan is for environment {:?}, not {:?}",
+            plan.environment,
+            env.name()
+        )));
+    }
+    let options = plan_options(plan_args, destroy)?;
+    let exec = ExecOptions {
+        parallelism: args.parallelism,
+        fail_fast: args.fail_fast,
+        op_timeout: Duration::from_secs(args.timeout.max(1)),
+        retry: RetryPolicy {
+            max_attempts: args.attempts.max(1),
+            ..RetryPolicy::default()
+        },
+    };
+    let shutdown = Shutdown::new();
+    watch_signals(&engine.runtime, &shutdown);
+    let operation = if destroy { "destroy" } else { "apply" };
+    let result: Result<Option<Summary>, EngineCliError> =
+        engine.runtime.block_on(async {
+            let session =
+                Session::open(&*engine.store, &engine.providers, operation)
+                    .await?;
+            let outcome = async {
+                let plan = match &saved {
+                    Some(plan) => plan.clone(),
+                    None => {
+                        let plan = session
+                            .plan(env, &options, plan_args.refresh)
+                            .await?;
+                        write(out, &diff::render(&plan))?;
+                        if !has_changes(&plan) {
+                            return Ok(None);
+                        }
+                        if !args.auto_approve {
+                            confirm(operation)?;
+                        }
+                        plan
+                    }
+                };
+                let operations = plan
+                    .changes
+                    .iter()
+                    .map(|c| match c.action {
+                        Action::NoOp => 0,
+                        Action::Replace => 2,
+                        _ => 1,
+                    })
+                    .sum();
+                let progress = Progress::new(args.json, operations);
+                let summary =
+                    session.apply(&plan, &exec, &progress, &shutdown).await;
+                progress.finish();
+                Ok(Some(summary?))
+            }
+            .await;
+            session.close().await?;
+            outcome
+        });
+    let Some(summary) = result? else {
+        return Ok(0);
+    };
+    write(out, &render_summary(&summary, destroy))?;
+    Ok(if summary.failed.is_empty() && !summary.interrupted {
+        0
+    } else {
+        1
+    })
+}
+
+/// The closing summary of an apply.
+pub fn render_summary(summary: &Summary, destroy: bool) -> String {
+    let count = |actions: &[Action]| {
+        summary
+            .done
+            .iter()
+            .filter(|(_, a)| actions.contains(a))
+            .count()
+    };
+    let added = count(&[Action::Create, Action::Replace, Action::Import]);
+    let changed = count(&[Action::Update]);
+    let destroyed = count(&[Action::Delete, Action::Replace]);
+    let mut text = String::new();
+    let verb = if destroy { "Destroy" } else { "Apply" };
+    if summary.failed.is_empty() && !summary.interrupted {
+        text.push_str(&format!(
+            "\n{verb} complete! Resources: {added} added, {changed} changed, \
+             {destroyed} destroyed.\n"
+        ));
+        return text;
+    }
+    let how = if summary.interrupted {
+        "interrupted"
+    } else {
+        "failed"
+    };
+    text.push_str(&format!(
+        "\n{verb} {how}. Done: {added} added, {changed} changed, {destroyed} \
+         destroyed.\n"
+    ));
+    for (address, error) in &summary.failed {
+        text.push_str(&format!("  failed:      {address}: {error}\n"));
+    }
+    for address in &summary.skipped {
+        text.push_str(&format!("  skipped:     {address}\n"));
+    }
+    for address in &summary.not_started {
+        text.push_str(&format!("  not started: {address}\n"));
+    }
+    text.push_str(
+        "The state records everything that was done; run the command again \
+         to continue.\n",
+    );
+    text
+}
+
+/// `refresh`.
+pub(crate) fn refresh(
+    engine: &Engine,
+    out: &mut dyn std::io::Write,
+) -> Result<u8, EngineCliError> {
+    let entries = engine.runtime.block_on(async {
+        let session =
+            Session::open(&*engine.store, &engine.providers, "refresh").await?;
+        let result = session.refresh().await;
+        session.close().await?;
+        result
+    })?;
+    let mut text = String::new();
+    for entry in &entries {
+        match entry {
+            JournalEntry::Done {
+                address,
+                resource: Some(_),
+            } => text.push_str(&format!("{address}: refreshed (drifted)\n")),
+            JournalEntry::Done {
+                address,
+                resource: None,
+            } => text.push_str(&format!(
+                "{address}: no longer exists; removed from the state\n"
+            )),
+            JournalEntry::Abandoned { address } => text.push_str(&format!(
+                "{address}: an interrupted operation had not reached the \
+                 cloud\n"
+            )),
+            _ => {}
+        }
+    }
+    text.push_str(&format!(
+        "Refresh complete: {} change(s) recorded.\n",
+        entries.len()
+    ));
+    write(out, &text)?;
+    Ok(0)
+}
+
+/// `state list|show|mv|rm`.
+pub(crate) fn state(
+    engine: &Engine,
+    command: &StateCommand,
+    out: &mut dyn std::io::Write,
+) -> Result<u8, EngineCliError> {
+    let text = engine.runtime.block_on(async {
+        let operation = match command {
+            StateCommand::List | StateCommand::Show { .. } => "state read",
+            StateCommand::Mv { .. } => "state mv",
+            StateCommand::Rm { .. } => "state rm",
+        };
+        let session =
+            Session::open(&*engine.store, &engine.providers, operation).await?;
+        let result = state_inner(&session, command).await;
+        session.close().await?;
+        result
+    })?;
+    write(out, &text)?;
+    Ok(0)
+}
+
+async fn state_inner(
+    session: &Session<'_>,
+    command: &StateCommand,
+) -> Result<String, EngineCliError> {
+    let (mut state, _) = session.state().await?;
+    let missing = |address: &str| {
+        EngineCliError::Usage(format!("{address} is not in the state"))
+    };
+    Ok(match command {
+        StateCommand::List => {
+            state.resources.keys().map(|a| format!("{a}\n")).collect()
+        }
+        StateCommand::Show { address } => {
+            let resource = state
+                .resources
+                .get(address)
+                .ok_or_else(|| missing(address))?;
+            show_resource(address, resource)
+        }
+        StateCommand::Mv { from, to } => {
+            check_address(to)?;
+            if !state.resources.contains_key(from) {
+                return Err(missing(from));
+            }
+            if state.resources.contains_key(to) {
+                return Err(EngineCliError::Usage(format!(
+                    "{to} is already in the state"
+                )));
+            }
+            let (from_kind, to_kind) = (kind_of(from), kind_of(to));
+            if from_kind != to_kind {
+                return Err(EngineCliError::Usage(format!(
+                    "cannot move {from} to {to}: the types differ"
+                )));
+            }
+            state.apply_entry(&JournalEntry::Moved {
+                from: from.clone(),
+                to: to.clone(),
+            });
+            session.commit(state).await?;
+            format!("Moved {from} to {to}.\n")
+        }
+        StateCommand::Rm { address } => {
+            if state.resources.remove(address).is_none() {
+                return Err(missing(address));
+            }
+            session.commit(state).await?;
+            format!(
+                "Removed {address} from the state; the object still exists \
+                 in the cloud.\n"
+            )
+        }
+    })
+}
+
+fn kind_of(address: &str) -> Option<String> {
+    onioncloud_core::Address::parse(address)
+        .ok()
+        .map(|a| a.kind.to_string())
+}
+
+fn check_address(address: &str) -> Result<(), EngineCliError> {
+    onioncloud_core::Address::parse(address)
+        .map(|_| ())
+        .map_err(|reason| {
+            EngineCliError::Usage(format!(
+                "{address:?} is not a resource address: {reason}"
+            ))
+        })
+}
+
+fn show_resource(
+    address: &str,
+    resource: &onioncloud_core::engine::state::ResourceState,
+) -> String {
+    let mut text = format!(
+        "# {address}\nid       = {:?}\ntype     = {:?}\nprovider = {:?}\n",
+        resource.id, resource.kind, resource.provider
+    );
+    for (key, value) in &resource.attributes {
+        let shown = if diff::looks_secret(key) {
+            "(sensitive value)".to_owned()
+        } else {
+            value.to_string()
+        };
+        text.push_str(&format!("{key} = {shown}\n"));
+    }
+    text
+}
+
+/// `import ADDRESS ID`: adopts an existing object into the state.
+pub(crate) fn import(
+    engine: &Engine,
+    env: &CompiledEnv,
+    address: &str,
+    id: &str,
+    out: &mut dyn std::io::Write,
+) -> Result<u8, EngineCliError> {
+    check_address(address)?;
+    let decl = env
+        .declarations()
+        .iter()
+        .find(|d| d.address.to_string() == address)
+        .ok_or_else(|| {
+            EngineCliError::Usage(format!(
+                "{address} is not declared in the environment; declare it \
+                 first, then import the object into it"
+            ))
+        })?;
+    let config = provider_config_of(decl);
+    let kind = decl.address.kind.to_string();
+    let provider = engine
+        .providers
+        .get(&config)
+        .map_err(|_| EngineCliError::NoProvider(config.clone()))?
+        .clone();
+    engine.runtime.block_on(async {
+        let session =
+            Session::open(&*engine.store, &engine.providers, "import").await?;
+        let result = async {
+            let (mut state, _) = session.state().await?;
+            if state.resources.contains_key(address) {
+                return Err(EngineCliError::Usage(format!(
+                    "{address} is already in the state; `state rm` it first \
+                     to import another object"
+                )));
+            }
+            let attributes = provider
+                .read(&kind, id)
+                .await
+                .map_err(|source| SessionError::Provider {
+                    address: address.to_owned(),
+                    source,
+                })?
+                .ok_or_else(|| {
+                    EngineCliError::Usage(format!(
+                        "{address}: no {kind} with id {id:?} exists"
+                    ))
+                })?;
+            state.apply_entry(&JournalEntry::Done {
+                address: address.to_owned(),
+                resource: Some(onioncloud_core::engine::state::ResourceState {
+                    kind: kind.clone(),
+                    provider: config.clone(),
+                    id: id.to_owned(),
+                    attributes,
+                    dependencies: Vec::new(),
+                    create_before_destroy: false,
+                }),
+            });
+            session.commit(state).await?;
+            Ok(())
+        }
+        .await;
+        session.close().await?;
+        result
+    })?;
+    write(
+        out,
+        &format!(
+            "Imported {id} as {address}. Run plan to see how it differs from \
+             the configuration.\n"
+        ),
+    )?;
+    Ok(0)
+}
+
+/// `force-unlock ID`.
+pub(crate) fn force_unlock(
+    engine: &Engine,
+    id: &str,
+    out: &mut dyn std::io::Write,
+) -> Result<u8, EngineCliError> {
+    engine
+        .runtime
+        .block_on(engine.store.force_unlock(id))
+        .map_err(SessionError::from)?;
+    write(out, &format!("Released lock {id}.\n"))?;
+    Ok(0)
+}
