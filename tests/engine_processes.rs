@@ -204,6 +204,7 @@ fn runtime() -> tokio::runtime::Runtime {
 fn kill_trials(trials: u64) {
     let sim = r#"{"latency_ms": 4, "jitter_ms": 8}"#;
     let mut applies = [0usize; 3];
+    let (mut midway, mut with_pending) = (0, 0);
     for trial in 0..trials {
         let mut rng = StdRng::seed_from_u64(0xC4A05 + trial);
         let sandbox = Sandbox::new(trial, 200, sim);
@@ -250,14 +251,38 @@ fn kill_trials(trials: u64) {
                     .unwrap();
             }
         }
+        // What the crash left: objects in the cloud, operations pending.
+        let cloud = SimCloud::open(&sandbox.cloud, SimConfig::default())
+            .expect("the cloud opens");
+        let live = cloud.live_objects().expect("the cloud lists").len();
+        let state = sandbox.state();
+        let pending = state.as_ref().map_or(0, |s| s.pending.len());
+        let recorded = state.as_ref().map_or(0, |s| s.resources.len());
+        assert!(
+            live >= recorded,
+            "{what}: the state records {recorded} objects, the cloud has \
+             {live}"
+        );
+        if live > 0 && live < sandbox.count {
+            midway += 1;
+        }
+        if pending > 0 {
+            with_pending += 1;
+        }
         let took = sandbox.converge(&what);
         applies[took] += 1;
         sandbox.check_converged(&what);
     }
     println!(
-        "kill trials: {trials} passed; converged in one apply: {}, in two: \
-         {}",
+        "kill trials: {trials} passed; killed midway: {midway}, with \
+         operations pending: {with_pending}; converged in one apply: {}, in \
+         two: {}",
         applies[1], applies[2]
+    );
+    // The battery is only worth something if crashes land mid-apply.
+    assert!(
+        midway * 2 >= trials as usize,
+        "only {midway} of {trials} trials crashed midway"
     );
 }
 

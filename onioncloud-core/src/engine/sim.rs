@@ -1131,12 +1131,16 @@ impl SimCloud {
             attributes: attrs,
             created_seq: self.next_seq()?,
         };
-        self.write_object(&object)?;
+        // The token first: a crash between the two writes leaves an index
+        // entry naming no object, which lookups ignore, and never an
+        // object its token cannot find (a real cloud's client token is
+        // atomic with the object).
         write_atomic(
             &self.tokens,
             &self.token_path(config, resource_type, token),
             object.id.as_bytes(),
         )?;
+        self.write_object(&object)?;
         self.crash_if(CrashPoint::AfterCreate(n));
         Ok((object, true))
     }

@@ -1,0 +1,459 @@
+//! The engine from the command line, on the multicloud example and the
+//! simulated cloud: plan, apply, drift, saved plans, state surgery,
+//! imports, locks and destroy, each with its failure paths.
+
+#[path = "../examples/multicloud/environment.rs"]
+#[allow(dead_code)]
+mod environment;
+
+use std::path::PathBuf;
+
+use clap::Parser;
+use onioncloud::cli::{Cli, run};
+use onioncloud::core::engine::sim::{SimCloud, SimConfig};
+use onioncloud::core::engine::state::StateDoc;
+use onioncloud::core::engine::store::StateStore as _;
+use onioncloud::core::engine::store::local::LocalStore;
+use serde_json::Value as Json;
+
+const CERTIFICATE: &str =
+    "certificate_arn=arn:aws:acm:eu-west-1:123456789012:certificate/abc";
+
+/// A state directory and a simulated cloud in a temporary directory.
+struct Sandbox {
+    dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn state_dir(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    fn cloud_dir(&self) -> PathBuf {
+        self.dir.path().join("cloud")
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Runs the command line; commands that plan get the example's one
+    /// required variable.
+    fn cli(&self, args: &[&str]) -> (Result<u8, String>, String) {
+        let state = self.state_dir();
+        let cloud = self.cloud_dir();
+        let mut argv: Vec<String> = [
+            "multicloud",
+            "--environment",
+            "multicloud",
+            "--provider",
+            "sim",
+            "--state-dir",
+            state.to_str().unwrap(),
+            "--sim-dir",
+            cloud.to_str().unwrap(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        argv.extend(args.iter().map(|s| s.to_string()));
+        let plans = matches!(args.first(), Some(&"plan" | &"destroy"))
+            || (args.first() == Some(&"apply")
+                && !args.get(1).is_some_and(|a| a.ends_with(".json")));
+        if plans {
+            argv.extend(["--var".to_owned(), CERTIFICATE.to_owned()]);
+        }
+        let cli = Cli::try_parse_from(argv).unwrap();
+        let mut out = Vec::new();
+        let result =
+            run(cli, environment::build, &mut out).map_err(|e| e.to_string());
+        (result, String::from_utf8(out).unwrap())
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let (code, out) = self.cli(args);
+        assert_eq!(code, Ok(0), "{args:?}:\n{out}");
+        out
+    }
+
+    fn cloud(&self) -> std::sync::Arc<SimCloud> {
+        SimCloud::open(self.cloud_dir(), SimConfig::default()).unwrap()
+    }
+
+    fn state(&self) -> StateDoc {
+        let store = LocalStore::new(self.state_dir());
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(store.read())
+            .unwrap()
+            .expect("a state")
+    }
+}
+
+fn managed(state: &StateDoc) -> usize {
+    state
+        .resources
+        .keys()
+        .filter(|a| !a.starts_with("data."))
+        .count()
+}
+
+#[test]
+fn plan_apply_drift_replan_and_destroy() {
+    let sandbox = Sandbox::new();
+    let (code, out) = sandbox.cli(&["plan", "--detailed-exitcode"]);
+    assert_eq!(code, Ok(2), "{out}");
+    let summary = out.lines().last().unwrap();
+    assert!(summary.ends_with(" to add, 0 to change, 0 to destroy."));
+    assert!(out.contains("(secret aws-secrets-manager:prod/orders-db)"));
+    let planned: usize = summary
+        .trim_start_matches("Plan: ")
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    let out = sandbox.ok(&["apply", "--auto-approve"]);
+    assert!(
+        out.ends_with(&format!(
+            "Apply complete! Resources: {planned} added, 0 changed, 0 \
+             destroyed.\n"
+        )),
+        "{out}"
+    );
+    let state = sandbox.state();
+    assert_eq!(managed(&state), planned);
+    assert_eq!(sandbox.cloud().count().unwrap(), planned);
+    assert!(state.pending.is_empty());
+
+    // Idempotence: three plans in a row, all empty.
+    for _ in 0..3 {
+        let (code, out) = sandbox.cli(&["plan", "--detailed-exitcode"]);
+        assert_eq!(code, Ok(0), "{out}");
+        assert!(out.starts_with("No changes."), "{out}");
+    }
+
+    // Drift out of band shows as exactly that change.
+    let bucket = &state.resources["aws_s3_bucket.backups"];
+    let cloud = sandbox.cloud();
+    cloud
+        .set_object_attribute(
+            &bucket.id,
+            "force_destroy",
+            Json::Bool(!bucket.attributes["force_destroy"].as_bool().unwrap()),
+        )
+        .unwrap();
+    let (code, out) = sandbox.cli(&["plan", "--detailed-exitcode"]);
+    assert_eq!(code, Ok(2), "{out}");
+    assert!(
+        out.contains("# aws_s3_bucket.backups will be updated in-place"),
+        "{out}"
+    );
+    assert!(out.contains("~ force_destroy"), "{out}");
+    assert!(out.ends_with("Plan: 0 to add, 1 to change, 0 to destroy.\n"));
+
+    // An object deleted out of band is created again.
+    let log = &state.resources["aws_cloudwatch_log_group.web"];
+    assert!(cloud.remove_object(&log.id).unwrap());
+    let out = sandbox.ok(&["apply", "--auto-approve"]);
+    assert!(
+        out.ends_with(
+            "Apply complete! Resources: 1 added, 1 changed, 0 destroyed.\n"
+        ),
+        "{out}"
+    );
+    let (code, out) = sandbox.cli(&["plan", "--detailed-exitcode"]);
+    assert_eq!(code, Ok(0), "{out}");
+
+    // Destroy leaves nothing behind.
+    let out = sandbox.ok(&["destroy", "--auto-approve"]);
+    assert!(
+        out.ends_with(&format!(
+            "Destroy complete! Resources: 0 added, 0 changed, {planned} \
+             destroyed.\n"
+        )),
+        "{out}"
+    );
+    assert_eq!(sandbox.cloud().count().unwrap(), 0);
+    assert_eq!(managed(&sandbox.state()), 0);
+}
+
+#[test]
+fn a_saved_plan_is_applied_exactly_or_refused() {
+    let sandbox = Sandbox::new();
+    let file = sandbox.path("plan.json");
+    let file_arg = file.to_str().unwrap();
+    let out = sandbox.ok(&["plan", "--out", file_arg]);
+    assert!(out.contains("Saved the plan to"), "{out}");
+    let plan: Json =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(plan["state_hash"], "none");
+    // The saved plan holds references to secrets, never values.
+    assert!(plan.to_string().contains("prod/orders-db"));
+
+    // A second plan file made now, applied after the first: stale.
+    let second = sandbox.path("second.json");
+    sandbox.ok(&["plan", "--out", second.to_str().unwrap()]);
+    sandbox.ok(&["apply", file_arg]);
+    let (result, _) = sandbox.cli(&["apply", second.to_str().unwrap()]);
+    let err = result.unwrap_err();
+    assert!(err.contains("make a new plan"), "{err}");
+    // Applying the first one again is refused as well.
+    let err = sandbox.cli(&["apply", file_arg]).0.unwrap_err();
+    assert!(err.contains("the state changed since the plan"), "{err}");
+
+    // Broken plan files are named.
+    std::fs::write(&file, "{\"format\": 1,\n \"changes\": [").unwrap();
+    let err = sandbox.cli(&["apply", file_arg]).0.unwrap_err();
+    assert!(err.contains("plan.json") && err.contains("line 2"), "{err}");
+    std::fs::write(&file, r#"{"format": 9}"#).unwrap();
+    let err = sandbox.cli(&["apply", file_arg]).0.unwrap_err();
+    assert!(err.contains("format 9"), "{err}");
+    std::fs::write(&file, r#"{"version": 4}"#).unwrap();
+    let err = sandbox.cli(&["apply", file_arg]).0.unwrap_err();
+    assert!(err.contains("not an OnionCloud plan"), "{err}");
+    let err = sandbox
+        .cli(&["apply", sandbox.path("missing.json").to_str().unwrap()])
+        .0
+        .unwrap_err();
+    assert!(err.contains("missing.json: cannot read it"), "{err}");
+
+    // A plan of another environment.
+    let mut other = plan.clone();
+    other["environment"] = "staging".into();
+    std::fs::write(&file, other.to_string()).unwrap();
+    let err = sandbox.cli(&["apply", file_arg]).0.unwrap_err();
+    assert!(err.contains("for environment \"staging\""), "{err}");
+}
+
+#[test]
+fn plan_json_is_machine_readable() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.ok(&["plan", "--json"]);
+    let plan: Json = serde_json::from_str(&out).unwrap();
+    assert_eq!(plan["environment"], "multicloud");
+    assert_eq!(plan["format"], 1);
+    let create = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == "aws_vpc.prod")
+        .unwrap();
+    assert_eq!(create["action"], "create");
+    assert!(create["token"].as_str().unwrap().starts_with("oc-"));
+}
+
+#[test]
+fn state_commands_list_show_move_and_forget() {
+    let sandbox = Sandbox::new();
+    sandbox.ok(&["apply", "--auto-approve"]);
+    let list = sandbox.ok(&["state", "list"]);
+    assert!(list.lines().any(|l| l == "aws_vpc.prod"), "{list}");
+    let show = sandbox.ok(&["state", "show", "aws_vpc.prod"]);
+    assert!(show.contains("cidr_block = \"10.0.0.0/16\""), "{show}");
+
+    let err = sandbox
+        .cli(&["state", "show", "aws_vpc.nope"])
+        .0
+        .unwrap_err();
+    assert_eq!(err, "aws_vpc.nope is not in the state");
+    let err = sandbox
+        .cli(&["state", "mv", "aws_vpc.prod", "aws_subnet.main"])
+        .0
+        .unwrap_err();
+    assert!(err.contains("the types differ"), "{err}");
+    let err = sandbox
+        .cli(&["state", "mv", "aws_vpc.prod", "not an address"])
+        .0
+        .unwrap_err();
+    assert!(err.contains("is not a resource address"), "{err}");
+
+    // A move: the plan then sees the old address as new and the moved
+    // one as undeclared: one create, one destroy.
+    sandbox.ok(&["state", "mv", "aws_vpc.prod", "aws_vpc.renamed"]);
+    let (code, out) = sandbox.cli(&["plan", "--detailed-exitcode"]);
+    assert_eq!(code, Ok(2));
+    assert!(out.contains("# aws_vpc.renamed will be destroyed"), "{out}");
+    sandbox.ok(&["state", "mv", "aws_vpc.renamed", "aws_vpc.prod"]);
+    let (code, _) = sandbox.cli(&["plan", "--detailed-exitcode"]);
+    assert_eq!(code, Ok(0));
+
+    // Forget: the object stays in the cloud, the plan creates another;
+    // then import adopts the old one back.
+    let before = sandbox.cloud().count().unwrap();
+    let id = sandbox.state().resources["aws_s3_bucket.backups"]
+        .id
+        .clone();
+    sandbox.ok(&["state", "rm", "aws_s3_bucket.backups"]);
+    assert_eq!(sandbox.cloud().count().unwrap(), before);
+    let (code, out) = sandbox.cli(&["plan", "--detailed-exitcode"]);
+    assert_eq!(code, Ok(2));
+    assert!(
+        out.contains("# aws_s3_bucket.backups will be created"),
+        "{out}"
+    );
+    let out = sandbox.ok(&["import", "aws_s3_bucket.backups", &id]);
+    assert!(out.starts_with(&format!("Imported {id}")), "{out}");
+    let (code, out) = sandbox.cli(&["plan", "--detailed-exitcode"]);
+    assert_eq!(code, Ok(0), "{out}");
+
+    let err = sandbox
+        .cli(&["import", "aws_s3_bucket.backups", &id])
+        .0
+        .unwrap_err();
+    assert!(err.contains("already in the state"), "{err}");
+    let err = sandbox
+        .cli(&["import", "aws_s3_bucket.undeclared", &id])
+        .0
+        .unwrap_err();
+    assert!(err.contains("is not declared"), "{err}");
+    sandbox.ok(&["state", "rm", "aws_s3_bucket.backups"]);
+    let err = sandbox
+        .cli(&["import", "aws_s3_bucket.backups", "bucket-nope"])
+        .0
+        .unwrap_err();
+    assert!(err.contains("no aws_s3_bucket with id"), "{err}");
+}
+
+#[test]
+fn locks_name_their_holder_and_force_unlock_checks_the_id() {
+    let sandbox = Sandbox::new();
+    sandbox.ok(&["apply", "--auto-approve"]);
+    let store = LocalStore::new(sandbox.state_dir());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let info =
+        onioncloud::core::engine::store::LockInfo::for_current_process("test");
+    runtime.block_on(store.lock(&info)).unwrap();
+    let err = sandbox.cli(&["plan"]).0.unwrap_err();
+    assert!(
+        err.contains("is locked by") && err.contains(&info.since),
+        "{err}"
+    );
+    assert!(err.contains(&info.id), "{err}");
+    // The holder lives: force-unlock is refused, as is a wrong id.
+    let err = sandbox.cli(&["force-unlock", "nope"]).0.unwrap_err();
+    assert!(err.contains("nope"), "{err}");
+    let err = sandbox.cli(&["force-unlock", &info.id]).0.unwrap_err();
+    assert!(err.contains("still running"), "{err}");
+    runtime.block_on(store.unlock(&info)).unwrap();
+    sandbox.ok(&["plan"]);
+}
+
+#[test]
+fn broken_state_is_a_clear_error_and_is_left_alone() {
+    let sandbox = Sandbox::new();
+    sandbox.ok(&["apply", "--auto-approve"]);
+    let path = sandbox.state_dir().join("state.json");
+    let broken = "{\"version\": 2,\n \"lineage\": [";
+    std::fs::write(&path, broken).unwrap();
+    let err = sandbox.cli(&["plan"]).0.unwrap_err();
+    assert!(
+        err.contains("state.json") && err.contains("line 2"),
+        "{err}"
+    );
+    let err = sandbox.cli(&["apply", "--auto-approve"]).0.unwrap_err();
+    assert!(err.contains("state.json"), "{err}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), broken);
+    std::fs::write(&path, r#"{"version": 4, "serial": 1}"#).unwrap();
+    let err = sandbox.cli(&["plan"]).0.unwrap_err();
+    assert!(err.contains("Terraform"), "{err}");
+}
+
+#[test]
+fn without_the_simulated_cloud_the_missing_provider_is_named() {
+    let cli = Cli::try_parse_from([
+        "multicloud",
+        "--environment",
+        "multicloud",
+        "--state-dir",
+        "/nonexistent/onioncloud-test",
+        "plan",
+    ])
+    .unwrap();
+    let err = run(cli, environment::build, &mut Vec::new())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no built-in provider manages"), "{err}");
+    assert!(err.contains("--provider sim"), "{err}");
+}
+
+/// A state holds what the cloud returned; plans and `state show` never
+/// print a value whose attribute is, or is named like, a secret.
+#[test]
+fn plans_and_state_show_hide_secrets_from_the_state() {
+    let sandbox = Sandbox::new();
+    sandbox.ok(&["apply", "--auto-approve"]);
+    let mut state = sandbox.state();
+    let (address, resource) = state
+        .resources
+        .iter_mut()
+        .find(|(a, _)| a.starts_with("aws_db_instance."))
+        .unwrap();
+    let address = address.clone();
+    resource
+        .attributes
+        .insert("password".into(), "canary-declared-8c1f".into());
+    resource
+        .attributes
+        .insert("master_token".into(), "canary-named-55d2".into());
+    state.serial += 1;
+    let store = LocalStore::new(sandbox.state_dir());
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(store.write(&state))
+        .unwrap();
+    for args in [
+        vec!["plan"],
+        vec!["plan", "--json"],
+        vec!["state", "show", &address],
+    ] {
+        let (code, out) = sandbox.cli(&args);
+        assert_eq!(code, Ok(0), "{out}");
+        assert!(!out.contains("canary-"), "a secret leaked:\n{out}");
+    }
+    let show = sandbox.ok(&["state", "show", &address]);
+    assert!(show.contains("master_token = (sensitive value)"), "{show}");
+}
+
+#[test]
+fn variables_are_checked() {
+    let sandbox = Sandbox::new();
+    let err = sandbox.cli(&["plan", "--var", "nonsense"]).0.unwrap_err();
+    assert!(err.contains("is not NAME=VALUE"), "{err}");
+    let err = sandbox.cli(&["plan", "--var", "nope=1"]).0.unwrap_err();
+    assert!(err.contains("nope"), "{err}");
+    // Without the required variable, the resource and line are named.
+    let cli = Cli::try_parse_from([
+        "multicloud",
+        "--provider",
+        "sim",
+        "--state-dir",
+        sandbox.state_dir().to_str().unwrap(),
+        "--sim-dir",
+        sandbox.cloud_dir().to_str().unwrap(),
+        "plan",
+    ])
+    .unwrap();
+    let err = run(cli, environment::build, &mut Vec::new())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("certificate_arn")
+            && err.contains("examples/multicloud/environment.rs:"),
+        "{err}"
+    );
+}
