@@ -951,9 +951,9 @@ pub(crate) fn import(
             let attributes = provider
                 .read(&kind, id)
                 .await
-                .map_err(|source| SessionError::Provider {
+                .map_err(|error| SessionError::Provider {
                     address: address.to_owned(),
-                    source,
+                    error,
                 })?
                 .ok_or_else(|| {
                     EngineCliError::Usage(format!(

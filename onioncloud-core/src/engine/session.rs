@@ -45,13 +45,12 @@ pub enum SessionError {
     #[error(transparent)]
     Plan(#[from] PlanErrors),
     /// A provider failed while reconciling or refreshing.
-    #[error("{address}: {source}")]
+    #[error("{address}: {error}")]
     Provider {
         /// The resource.
         address: String,
-        /// The error.
-        #[source]
-        source: ProviderError,
+        /// The error, which names the operation and the cloud's code.
+        error: ProviderError,
     },
     /// Applying failed on the state store.
     #[error(transparent)]
@@ -65,7 +64,7 @@ impl From<diff::ProviderFailure> for SessionError {
     fn from(failure: diff::ProviderFailure) -> Self {
         SessionError::Provider {
             address: failure.address,
-            source: failure.error,
+            error: failure.error,
         }
     }
 }
