@@ -133,7 +133,7 @@ pub enum StateCommand {
 pub enum EngineCliError {
     /// The session failed.
     #[error(transparent)]
-    Session(#[from] SessionError),
+    Session(Box<SessionError>),
     /// The simulated cloud failed to open.
     #[error("simulated cloud: {0}")]
     Sim(String),
@@ -167,6 +167,12 @@ pub enum EngineCliError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl From<SessionError> for EngineCliError {
+    fn from(error: SessionError) -> Self {
+        EngineCliError::Session(Box::new(error))
+    }
 }
 
 /// Everything a command needs: the store, the providers, a runtime.

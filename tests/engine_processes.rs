@@ -49,7 +49,7 @@ fn random_env(
                     ids[parent].clone(),
                 );
             }
-            let handle = env.add(&format!("n{i:03}"), resource);
+            let handle = env.add(format!("n{i:03}"), resource);
             ids.push(handle.id());
         }
         Ok(())

@@ -25,7 +25,7 @@ use thiserror::Error;
 
 use super::diff::{self, PlanErrors, PlanOptions};
 use super::exec::{self, Event, ExecError, ExecOptions, Observer, Shutdown};
-use super::plan::Plan;
+use super::plan::{Action, Plan};
 use super::provider::{ProviderError, Providers};
 use super::state::{JournalEntry, StateDoc};
 use super::store::{LockInfo, StateStore, StoreError};
@@ -237,6 +237,18 @@ impl<'a> Session<'a> {
         .await?;
         let mut compacted = summary.state.clone();
         compacted.serial = serial + 1;
+        // Data sources are read, never destroyed: the state keeps those
+        // the plan still reads, and forgets the rest (all of them after a
+        // destroy).
+        let read: std::collections::BTreeSet<&str> = plan
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::Read)
+            .map(|c| c.address.as_str())
+            .collect();
+        compacted.resources.retain(|address, _| {
+            !address.starts_with("data.") || read.contains(address.as_str())
+        });
         self.store.write(&compacted).await?;
         Ok(summary)
     }
