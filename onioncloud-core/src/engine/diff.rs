@@ -556,7 +556,24 @@ impl<'e> Planner<'e> {
             planned.push(Planned { change, index: i });
         }
         drop(outcomes);
-        propagate_create_before_destroy(&mut planned, &deps);
+        let index_of: FastMap<&str, usize> = addresses
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.as_str(), i))
+            .collect();
+        let state_deps = |address: &str| -> Vec<usize> {
+            view.get(address)
+                .map(|entry| {
+                    entry
+                        .resource
+                        .dependencies
+                        .iter()
+                        .filter_map(|d| index_of.get(d.as_str()).copied())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        propagate_create_before_destroy(&mut planned, &deps, &state_deps);
 
         let removed: HashSet<String> = env
             .removed()
@@ -974,22 +991,53 @@ fn known_outcome(resource: &ResourceState) -> Outcome<'_> {
 fn propagate_create_before_destroy(
     planned: &mut [Planned],
     deps: &Dependencies,
+    state_deps: &dyn Fn(&str) -> Vec<usize>,
 ) {
-    let mut needed = vec![false; deps.len()];
-    // Dependents come after their dependencies in `planned`.
-    for item in planned.iter_mut().rev() {
-        let i = item.index;
-        let change = &mut item.change;
-        if change.action == Action::Replace && needed[i] {
-            change.create_before_destroy = true;
+    if !planned.iter().any(|p| {
+        p.change.action == Action::Replace && p.change.create_before_destroy
+    }) {
+        return;
+    }
+    // A replacement created before its predecessor is destroyed forces
+    // the same order on every replaced resource it depends on, in the
+    // environment or, for references it no longer has, in the state:
+    // otherwise the old object would have to outlive what it points at.
+    // Repeated until nothing changes, since the state's dependencies need
+    // not follow the environment's order.
+    let position: Vec<usize> = {
+        let mut position = vec![usize::MAX; deps.len()];
+        for (k, item) in planned.iter().enumerate() {
+            position[item.index] = k;
         }
-        let forcing = needed[i]
-            || (change.action == Action::Replace
-                && change.create_before_destroy);
-        if forcing {
-            for &j in deps.of(i) {
-                needed[j] = true;
+        position
+    };
+    loop {
+        let mut changed = false;
+        for k in (0..planned.len()).rev() {
+            let item = &planned[k];
+            if item.change.action != Action::Replace
+                || !item.change.create_before_destroy
+            {
+                continue;
             }
+            let i = item.index;
+            let mut targets: Vec<usize> = deps.of(i).to_vec();
+            targets.extend(state_deps(&item.change.address));
+            for j in targets {
+                let Some(&at) = position.get(j) else { continue };
+                let Some(dependency) = planned.get_mut(at) else {
+                    continue;
+                };
+                if dependency.change.action == Action::Replace
+                    && !dependency.change.create_before_destroy
+                {
+                    dependency.change.create_before_destroy = true;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
         }
     }
 }
@@ -1470,15 +1518,34 @@ where
     }
 }
 
-/// Reads an object; an object the provider reports as not found is gone.
+/// How many more times a read that finds nothing is repeated before the
+/// object counts as gone, and the first wait (doubling each time): clouds
+/// are eventually consistent, and an object created a moment ago may not
+/// be visible yet. Dropping it from the state would orphan it.
+const MISS_CONFIRMATIONS: u32 = 4;
+const MISS_FIRST_WAIT: Duration = Duration::from_millis(100);
+
+/// Reads an object; an object the provider reports as not found, on
+/// every one of several reads, is gone.
 async fn read_object(
     provider: &dyn Provider,
     resource_type: &str,
     id: &str,
 ) -> Result<Option<Attrs>, ProviderError> {
-    match with_retries(|| provider.read(resource_type, id)).await {
-        Err(error) if error.kind == ErrorKind::NotFound => Ok(None),
-        other => other,
+    let mut wait = MISS_FIRST_WAIT;
+    let mut confirmations = 0;
+    loop {
+        let read = match with_retries(|| provider.read(resource_type, id)).await
+        {
+            Err(error) if error.kind == ErrorKind::NotFound => Ok(None),
+            other => other,
+        }?;
+        if read.is_some() || confirmations == MISS_CONFIRMATIONS {
+            return Ok(read);
+        }
+        confirmations += 1;
+        tokio::time::sleep(wait).await;
+        wait *= 2;
     }
 }
 
