@@ -334,10 +334,55 @@ fn overhead(c: &mut Criterion, benching: bool) {
     eprintln!("engine overhead: {per_op:.2?} per operation (1,000-op plan)");
 }
 
+/// Prints the time per operation of applies that journal to a real local
+/// store, at several sizes: constant if the journal's cost grows linearly
+/// with the number of changes.
+fn journal_cost() {
+    let providers = providers();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    eprintln!("apply with the local store (two synced appends per op):");
+    for n in [250, 500, 1_000, 2_000] {
+        let (plan, _, _) = random_plan(n, 11, true);
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = onioncloud_core::engine::store::local::LocalStore::new(
+            dir.path().join("state"),
+        );
+        let start = std::time::Instant::now();
+        runtime.block_on(async {
+            let state = StateDoc::new("bench");
+            store.write(&state).await.expect("the first snapshot");
+            let summary = execute(
+                &plan,
+                state,
+                &store,
+                &providers,
+                &options(10),
+                &|_: &Event| {},
+                &Shutdown::new(),
+            )
+            .await
+            .expect("the apply runs");
+            assert!(summary.is_complete(), "{:?}", summary.failed);
+            let mut state = summary.state;
+            state.serial += 1;
+            store.write(&state).await.expect("the compaction");
+        });
+        let elapsed = start.elapsed();
+        eprintln!(
+            "  {n:>5} ops: {elapsed:>10.2?} in all, {:>8.2?} per operation",
+            elapsed / n as u32
+        );
+    }
+}
+
 fn main() {
     let benching = std::env::args().any(|a| a == "--bench");
     if benching {
         efficiency();
+        journal_cost();
     }
     let mut criterion = Criterion::default().configure_from_args();
     overhead(&mut criterion, benching);
