@@ -797,3 +797,156 @@ fn create_before_destroy_follows_the_dependencies_in_the_state() {
     });
     assert_eq!(outcome, Ok(3));
 }
+
+/// A case the property test found: a create_before_destroy policy whose
+/// old object depended, in the state, on a node now deleted, which
+/// depended on a VPC replaced destroy-first; the new policy waits,
+/// through an updated node, for the new VPC. Destroys chain through the
+/// deleted node, so the planner must make the VPC create first too.
+#[test]
+fn create_before_destroy_follows_the_state_through_deleted_resources() {
+    let case = Case {
+        a: vec![
+            None,
+            None,
+            None,
+            None,
+            Some(Node {
+                kind: 0,
+                size: 0,
+                force: 0,
+                parents: vec![],
+                create_before_destroy: false,
+                ignore_size: false,
+            }),
+            Some(Node {
+                kind: 1,
+                size: 0,
+                force: 1,
+                parents: vec![],
+                create_before_destroy: false,
+                ignore_size: false,
+            }),
+            Some(Node {
+                kind: 0,
+                size: 0,
+                force: 0,
+                parents: vec![],
+                create_before_destroy: false,
+                ignore_size: false,
+            }),
+            Some(Node {
+                kind: 0,
+                size: 0,
+                force: 0,
+                parents: vec![],
+                create_before_destroy: false,
+                ignore_size: false,
+            }),
+            Some(Node {
+                kind: 0,
+                size: 0,
+                force: 0,
+                parents: vec![12801092315988404473],
+                create_before_destroy: false,
+                ignore_size: false,
+            }),
+            None,
+            None,
+            Some(Node {
+                kind: 0,
+                size: 0,
+                force: 0,
+                parents: vec![11120787549424739946],
+                create_before_destroy: false,
+                ignore_size: false,
+            }),
+            Some(Node {
+                kind: 0,
+                size: 0,
+                force: 0,
+                parents: vec![],
+                create_before_destroy: false,
+                ignore_size: false,
+            }),
+            Some(Node {
+                kind: 2,
+                size: 0,
+                force: 0,
+                parents: vec![14029784588570429593],
+                create_before_destroy: true,
+                ignore_size: false,
+            }),
+            None,
+        ],
+        b: vec![
+            None,
+            None,
+            None,
+            None,
+            Some(Node {
+                kind: 0,
+                size: 2,
+                force: 0,
+                parents: vec![],
+                create_before_destroy: false,
+                ignore_size: false,
+            }),
+            Some(Node {
+                kind: 1,
+                size: 0,
+                force: 0,
+                parents: vec![],
+                create_before_destroy: false,
+                ignore_size: false,
+            }),
+            Some(Node {
+                kind: 0,
+                size: 0,
+                force: 0,
+                parents: vec![],
+                create_before_destroy: false,
+                ignore_size: false,
+            }),
+            None,
+            Some(Node {
+                kind: 0,
+                size: 0,
+                force: 0,
+                parents: vec![12801092315988404473],
+                create_before_destroy: false,
+                ignore_size: false,
+            }),
+            None,
+            None,
+            None,
+            Some(Node {
+                kind: 0,
+                size: 0,
+                force: 0,
+                parents: vec![],
+                create_before_destroy: false,
+                ignore_size: false,
+            }),
+            Some(Node {
+                kind: 2,
+                size: 0,
+                force: 1,
+                parents: vec![14029784588570429593],
+                create_before_destroy: true,
+                ignore_size: false,
+            }),
+            None,
+        ],
+        faults: Vec::new(),
+        seed: 16744598133672261261,
+        op: Op::ApplyThenRefresh,
+        parallelism: 3,
+    };
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(run_case(case))
+        .unwrap();
+}

@@ -561,17 +561,28 @@ impl<'e> Planner<'e> {
             .enumerate()
             .map(|(i, a)| (a.as_str(), i))
             .collect();
+        // The declared resources an object depended on in the state,
+        // through any undeclared (deleted) ones in between: their destroys
+        // chain, so the order reaches across them.
         let state_deps = |address: &str| -> Vec<usize> {
-            view.get(address)
-                .map(|entry| {
-                    entry
-                        .resource
-                        .dependencies
-                        .iter()
-                        .filter_map(|d| index_of.get(d.as_str()).copied())
-                        .collect()
-                })
-                .unwrap_or_default()
+            let mut found = Vec::new();
+            let mut seen: HashSet<&str> = HashSet::new();
+            let mut queue: Vec<&str> = vec![address];
+            while let Some(current) = queue.pop() {
+                let Some(entry) = view.get(current) else {
+                    continue;
+                };
+                for dep in &entry.resource.dependencies {
+                    if !seen.insert(dep.as_str()) {
+                        continue;
+                    }
+                    match index_of.get(dep.as_str()) {
+                        Some(&i) => found.push(i),
+                        None => queue.push(dep.as_str()),
+                    }
+                }
+            }
+            found
         };
         propagate_create_before_destroy(&mut planned, &deps, &state_deps);
 
