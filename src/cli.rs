@@ -314,8 +314,12 @@ pub fn run<E: Display>(
             detailed_exitcode,
             plan,
         } => {
-            let engine =
-                engine_cli::Engine::open(&cli.engine, &env, &[], plan.refresh)?;
+            let engine = engine_cli::Engine::open(
+                &cli.engine,
+                &env,
+                &[],
+                plan.refresh(),
+            )?;
             let changes = engine_cli::plan(
                 &engine,
                 &env,

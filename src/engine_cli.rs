@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -95,9 +96,17 @@ pub struct PlanArgs {
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
 
-    /// Read every resource from its cloud before planning.
-    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
-    pub refresh: bool,
+    /// Read every resource from its cloud before planning (the default);
+    /// `--refresh=false` compares with the state alone.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub refresh: Option<bool>,
+}
+
+impl PlanArgs {
+    /// Whether to refresh before planning.
+    pub fn refresh(&self) -> bool {
+        self.refresh.unwrap_or(true)
+    }
 }
 
 /// The `state` subcommands.
@@ -135,7 +144,7 @@ pub enum EngineCliError {
     #[error(transparent)]
     Session(Box<SessionError>),
     /// The simulated cloud failed to open.
-    #[error("simulated cloud: {0}")]
+    #[error("{0}")]
     Sim(String),
     /// No provider is available for a configuration.
     #[error(
@@ -292,31 +301,74 @@ fn open_store(
     Ok(Box::new(LocalStore::new(dir)))
 }
 
-/// Parses `--var NAME=VALUE` arguments.
+/// Parses `--var NAME=VALUE` arguments by each variable's declared type:
+/// a string is taken as written, a number or a bool must be one, and
+/// other types are JSON.
 fn variables(
+    env: &CompiledEnv,
     vars: &[String],
 ) -> Result<BTreeMap<String, Json>, EngineCliError> {
     vars.iter()
         .map(|var| {
-            let (name, value) = var.split_once('=').ok_or_else(|| {
+            let (name, raw) = var.split_once('=').ok_or_else(|| {
                 EngineCliError::Usage(format!(
                     "--var {var:?} is not NAME=VALUE"
                 ))
             })?;
-            let value = serde_json::from_str(value)
-                .unwrap_or_else(|_| Json::String(value.to_owned()));
+            let Some(decl) =
+                env.variables().iter().find(|v| v.name.as_str() == name)
+            else {
+                return Err(EngineCliError::Usage(format!(
+                    "--var {name}: the environment declares no variable \
+                     {name}"
+                )));
+            };
+            let wrong = |what: &str| {
+                EngineCliError::Usage(format!(
+                    "--var {name}: the variable is a {}, and {raw:?} is not \
+                     {what}",
+                    decl.constraint
+                ))
+            };
+            let value = match decl.constraint.as_str() {
+                "string" => Json::String(raw.to_owned()),
+                "number" => match serde_json::from_str::<Json>(raw) {
+                    Ok(n @ Json::Number(_)) => n,
+                    _ => return Err(wrong("a number")),
+                },
+                "bool" => match raw {
+                    "true" => Json::Bool(true),
+                    "false" => Json::Bool(false),
+                    _ => return Err(wrong("true or false")),
+                },
+                "list(string)" => match serde_json::from_str::<Json>(raw) {
+                    Ok(Json::Array(items))
+                        if items.iter().all(Json::is_string) =>
+                    {
+                        Json::Array(items)
+                    }
+                    _ => {
+                        return Err(wrong(
+                            "a JSON list of strings, such as [\"a\", \"b\"]",
+                        ));
+                    }
+                },
+                _ => serde_json::from_str(raw)
+                    .map_err(|_| wrong("valid JSON"))?,
+            };
             Ok((name.to_owned(), value))
         })
         .collect()
 }
 
 fn plan_options(
+    env: &CompiledEnv,
     args: &PlanArgs,
     destroy: bool,
 ) -> Result<PlanOptions, EngineCliError> {
     Ok(PlanOptions {
         destroy,
-        variables: variables(&args.vars)?,
+        variables: variables(env, &args.vars)?,
     })
 }
 
@@ -342,11 +394,11 @@ pub(crate) fn plan(
     save: Option<&Path>,
     out: &mut dyn std::io::Write,
 ) -> Result<bool, EngineCliError> {
-    let options = plan_options(args, destroy)?;
+    let options = plan_options(env, args, destroy)?;
     let plan = engine.runtime.block_on(async {
         let session =
             Session::open(&*engine.store, &engine.providers, "plan").await?;
-        let result = session.plan(env, &options, args.refresh).await;
+        let result = session.plan(env, &options, args.refresh()).await;
         session.close().await?;
         result
     })?;
@@ -581,55 +633,80 @@ fn confirm(what: &'static str) -> Result<(), EngineCliError> {
 /// Installs the signal handling of an apply: the first SIGINT or
 /// SIGTERM asks the executor to start nothing new; the second exits at
 /// once (the journal keeps the state whole).
-fn watch_signals(runtime: &tokio::runtime::Runtime, shutdown: &Shutdown) {
+fn watch_signals(
+    runtime: &tokio::runtime::Runtime,
+    shutdown: &Shutdown,
+    executing: &Arc<AtomicBool>,
+) {
     let shutdown = shutdown.clone();
+    let executing = Arc::clone(executing);
     runtime.spawn(async move {
+        let mut signals = Signals::new();
+        let mut seen = 0;
+        while signals.next().await {
+            seen += 1;
+            if !executing.load(Ordering::SeqCst) {
+                // Planning or waiting for confirmation: nothing has been
+                // changed, so there is nothing to finish.
+                eprintln!("\nInterrupted before any change was made.");
+                std::process::exit(130);
+            }
+            if seen == 1 {
+                eprintln!(
+                    "\nInterrupt received: finishing the operations in \
+                     flight and saving the state. Interrupt again to exit at \
+                     once."
+                );
+                shutdown.request();
+            } else {
+                eprintln!(
+                    "\nSecond interrupt: exiting now. The state is whole; \
+                     the next plan settles operations that were in flight."
+                );
+                std::process::exit(130);
+            }
+        }
+    });
+}
+
+/// SIGINT and SIGTERM (Ctrl-C elsewhere), watched from the runtime that
+/// creates it.
+struct Signals {
+    #[cfg(unix)]
+    both: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    fn new() -> Self {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
-            let (Ok(mut int), Ok(mut term)) = (
-                signal(SignalKind::interrupt()),
-                signal(SignalKind::terminate()),
-            ) else {
-                return;
+            let both = signal(SignalKind::interrupt())
+                .ok()
+                .zip(signal(SignalKind::terminate()).ok());
+            Self { both }
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+
+    /// Waits for the next one; `false` when signals cannot be watched.
+    async fn next(&mut self) -> bool {
+        #[cfg(unix)]
+        {
+            let Some((int, term)) = &mut self.both else {
+                return false;
             };
-            let mut seen = 0;
-            loop {
-                tokio::select! {
-                    _ = int.recv() => {}
-                    _ = term.recv() => {}
-                }
-                seen += 1;
-                if seen == 1 {
-                    eprintln!(
-                        "\nInterrupt received: finishing the operations in \
-                         flight and saving the state. Interrupt again to \
-                         exit at once."
-                    );
-                    shutdown.request();
-                } else {
-                    eprintln!(
-                        "\nSecond interrupt: exiting now. The state is \
-                         whole; the next plan settles operations that were \
-                         in flight."
-                    );
-                    std::process::exit(130);
-                }
+            tokio::select! {
+                got = int.recv() => got.is_some(),
+                got = term.recv() => got.is_some(),
             }
         }
         #[cfg(not(unix))]
         {
-            let mut seen = 0;
-            while tokio::signal::ctrl_c().await.is_ok() {
-                seen += 1;
-                if seen == 1 {
-                    shutdown.request();
-                } else {
-                    std::process::exit(130);
-                }
-            }
+            tokio::signal::ctrl_c().await.is_ok()
         }
-    });
+    }
 }
 
 /// `apply` and `destroy`: plans (or loads a saved plan), confirms,
@@ -644,17 +721,33 @@ pub(crate) fn apply(
     destroy: bool,
     out: &mut dyn std::io::Write,
 ) -> Result<u8, EngineCliError> {
-    let saved = saved.map(load_plan).transpose()?;
-    if let Some(plan) = &saved
-        && plan.environment != env.name()
-    {
-        return Err(EngineCliError::Usage(format!(
-            "the plan is for environment {:?}, not {:?}",
-            plan.environment,
-            env.name()
-        )));
+    let mut saved = saved.map(load_plan).transpose()?;
+    let options = plan_options(env, plan_args, destroy)?;
+    if let Some(plan) = &mut saved {
+        if plan.environment != env.name() {
+            return Err(EngineCliError::Usage(format!(
+                "the plan is for environment {:?}, not {:?}",
+                plan.environment,
+                env.name()
+            )));
+        }
+        if plan_args.refresh.is_some() {
+            return Err(EngineCliError::Usage(
+                "--refresh applies when planning; a saved plan was already \
+                 made"
+                    .to_owned(),
+            ));
+        }
+        supply_sensitive_values(plan, env, &options.variables)?;
     }
-    let options = plan_options(plan_args, destroy)?;
+    if args.json && saved.is_none() && !args.auto_approve {
+        return Err(EngineCliError::Usage(
+            "--json needs --auto-approve or a saved plan: a JSON stream has \
+             no prompt"
+                .to_owned(),
+        ));
+    }
+    let destroy = destroy || saved.as_ref().is_some_and(|p| p.destroy);
     let exec = ExecOptions {
         parallelism: args.parallelism,
         fail_fast: args.fail_fast,
@@ -665,7 +758,8 @@ pub(crate) fn apply(
         },
     };
     let shutdown = Shutdown::new();
-    watch_signals(&engine.runtime, &shutdown);
+    let executing = Arc::new(AtomicBool::new(false));
+    watch_signals(&engine.runtime, &shutdown, &executing);
     let operation = if destroy { "destroy" } else { "apply" };
     let result: Result<Option<Summary>, EngineCliError> =
         engine.runtime.block_on(async {
@@ -677,9 +771,11 @@ pub(crate) fn apply(
                     Some(plan) => plan.clone(),
                     None => {
                         let plan = session
-                            .plan(env, &options, plan_args.refresh)
+                            .plan(env, &options, plan_args.refresh())
                             .await?;
-                        write(out, &diff::render(&plan))?;
+                        if !args.json {
+                            write(out, &diff::render(&plan))?;
+                        }
                         if !has_changes(&plan) {
                             return Ok(None);
                         }
@@ -699,6 +795,7 @@ pub(crate) fn apply(
                     })
                     .sum();
                 let progress = Progress::new(args.json, operations);
+                executing.store(true, Ordering::SeqCst);
                 let summary =
                     session.apply(&plan, &exec, &progress, &shutdown).await;
                 progress.finish();
@@ -709,13 +806,94 @@ pub(crate) fn apply(
             outcome
         });
     let Some(summary) = result? else {
+        if args.json {
+            write(out, &format!("{}\n", summary_json(None)))?;
+        }
         return Ok(0);
     };
-    write(out, &render_summary(&summary, destroy))?;
+    if args.json {
+        write(out, &format!("{}\n", summary_json(Some(&summary))))?;
+    } else {
+        write(out, &render_summary(&summary, destroy))?;
+    }
     Ok(if summary.failed.is_empty() && !summary.interrupted {
         0
     } else {
         1
+    })
+}
+
+/// Gives a saved plan the values of its sensitive variables, which plan
+/// files never hold: from `--var`, or the variable's default. Other
+/// variables are fixed by the plan, and `--var` for them is refused.
+fn supply_sensitive_values(
+    plan: &mut Plan,
+    env: &CompiledEnv,
+    given: &BTreeMap<String, Json>,
+) -> Result<(), EngineCliError> {
+    for name in given.keys() {
+        if !plan.sensitive_variables.contains(name) {
+            return Err(EngineCliError::Usage(format!(
+                "--var {name}: a saved plan keeps the values it was made \
+                 with; only sensitive variables, which plan files never \
+                 hold, are given again when it is applied"
+            )));
+        }
+    }
+    for name in plan.sensitive_variables.clone() {
+        let value = given.get(&name).cloned().or_else(|| {
+            env.variables()
+                .iter()
+                .find(|v| v.name.as_str() == name)
+                .and_then(|v| v.default.clone())
+        });
+        match value {
+            Some(value) => {
+                plan.sensitive_values.insert(name, value);
+            }
+            None => {
+                return Err(EngineCliError::Usage(format!(
+                    "variable {name} is sensitive, so the plan file does \
+                     not hold its value: give it again with --var \
+                     {name}=VALUE"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The closing summary of an apply as one JSON event; `None` when there
+/// was nothing to do.
+fn summary_json(summary: Option<&Summary>) -> Json {
+    let Some(summary) = summary else {
+        return serde_json::json!({
+            "event": "summary",
+            "complete": true,
+            "changes": false,
+        });
+    };
+    serde_json::json!({
+        "event": "summary",
+        "complete": summary.failed.is_empty() && !summary.interrupted,
+        "changes": true,
+        "interrupted": summary.interrupted,
+        "done": summary
+            .done
+            .iter()
+            .map(|(address, action)| {
+                serde_json::json!({"address": address, "action": action})
+            })
+            .collect::<Vec<_>>(),
+        "failed": summary
+            .failed
+            .iter()
+            .map(|(address, error)| {
+                serde_json::json!({"address": address, "error": error})
+            })
+            .collect::<Vec<_>>(),
+        "skipped": summary.skipped,
+        "not_started": summary.not_started,
     })
 }
 
@@ -862,6 +1040,12 @@ async fn state_inner(
                     "cannot move {from} to {to}: the types differ"
                 )));
             }
+            if from.starts_with("data.") != to.starts_with("data.") {
+                return Err(EngineCliError::Usage(format!(
+                    "cannot move {from} to {to}: a managed resource and a \
+                     data source are different things"
+                )));
+            }
             state.apply_entry(&JournalEntry::Moved {
                 from: from.clone(),
                 to: to.clone(),
@@ -907,11 +1091,8 @@ fn show_resource(
         resource.id, resource.kind, resource.provider
     );
     for (key, value) in &resource.attributes {
-        let shown = if diff::looks_secret(key) {
-            "(sensitive value)".to_owned()
-        } else {
-            value.to_string()
-        };
+        let sensitive = resource.sensitive_attributes.contains(key);
+        let shown = diff::shown_attribute(key, value, sensitive);
         text.push_str(&format!("{key} = {shown}\n"));
     }
     text
@@ -954,6 +1135,15 @@ pub(crate) fn import(
                      to import another object"
                 )));
             }
+            if let Some((other, _)) = state.resources.iter().find(|(_, r)| {
+                r.id == id && r.kind == kind && r.provider == config
+            }) {
+                return Err(EngineCliError::Usage(format!(
+                    "{kind} {id:?} is already in the state as {other}; an \
+                     object is managed at one address only (`state mv` \
+                     renames it)"
+                )));
+            }
             let attributes = provider
                 .read(&kind, id)
                 .await
@@ -975,6 +1165,7 @@ pub(crate) fn import(
                     attributes,
                     dependencies: Vec::new(),
                     create_before_destroy: false,
+                    sensitive_attributes: Vec::new(),
                 }),
             });
             session.commit(state).await?;

@@ -43,15 +43,15 @@ impl Sandbox {
         self.dir.path().join(name)
     }
 
-    /// Runs the command line; commands that plan get the example's one
-    /// required variable.
-    fn cli(&self, args: &[&str]) -> (Result<u8, String>, String) {
+    /// The command line of `program` on this sandbox's state and
+    /// simulated cloud, then `args`.
+    fn argv(&self, program: &str, args: &[&str]) -> Vec<String> {
         let state = self.state_dir();
         let cloud = self.cloud_dir();
-        let mut argv: Vec<String> = [
-            "multicloud",
+        [
+            program,
             "--environment",
-            "multicloud",
+            program,
             "--provider",
             "sim",
             "--state-dir",
@@ -60,9 +60,15 @@ impl Sandbox {
             cloud.to_str().unwrap(),
         ]
         .iter()
+        .chain(args)
         .map(|s| s.to_string())
-        .collect();
-        argv.extend(args.iter().map(|s| s.to_string()));
+        .collect()
+    }
+
+    /// Runs the command line; commands that plan get the example's one
+    /// required variable.
+    fn cli(&self, args: &[&str]) -> (Result<u8, String>, String) {
+        let mut argv = self.argv("multicloud", args);
         let plans = matches!(args.first(), Some(&"plan" | &"destroy"))
             || (args.first() == Some(&"apply")
                 && !args.get(1).is_some_and(|a| a.ends_with(".json")));
@@ -437,17 +443,8 @@ fn variables_are_checked() {
     let err = sandbox.cli(&["plan", "--var", "nope=1"]).0.unwrap_err();
     assert!(err.contains("nope"), "{err}");
     // Without the required variable, the resource and line are named.
-    let cli = Cli::try_parse_from([
-        "multicloud",
-        "--provider",
-        "sim",
-        "--state-dir",
-        sandbox.state_dir().to_str().unwrap(),
-        "--sim-dir",
-        sandbox.cloud_dir().to_str().unwrap(),
-        "plan",
-    ])
-    .unwrap();
+    let cli =
+        Cli::try_parse_from(sandbox.argv("multicloud", &["plan"])).unwrap();
     let err = run(cli, environment::build, &mut Vec::new())
         .unwrap_err()
         .to_string();
@@ -456,4 +453,123 @@ fn variables_are_checked() {
             && err.contains("examples/multicloud/environment.rs:"),
         "{err}"
     );
+}
+
+#[test]
+fn state_surgery_refuses_what_would_lose_track_of_an_object() {
+    let sandbox = Sandbox::new();
+    sandbox.ok(&["apply", "--auto-approve"]);
+    let err = sandbox
+        .cli(&["state", "mv", "aws_vpc.prod", "data.aws_vpc.prod"])
+        .0
+        .unwrap_err();
+    assert!(
+        err.contains("a managed resource and a data source"),
+        "{err}"
+    );
+
+    // One object, one address: importing an id already managed elsewhere
+    // is refused.
+    let state = sandbox.state();
+    let backups = state.resources["aws_s3_bucket.backups"].id.clone();
+    sandbox.ok(&["state", "rm", "aws_s3_bucket.logs"]);
+    let err = sandbox
+        .cli(&["import", "aws_s3_bucket.logs", &backups])
+        .0
+        .unwrap_err();
+    assert!(
+        err.contains("already in the state as aws_s3_bucket.backups"),
+        "{err}"
+    );
+}
+
+/// A bucket's name is computed by the cloud when it is left out, but the
+/// example sets it: renaming it must replace the bucket.
+#[test]
+fn a_configured_attribute_the_cloud_could_compute_is_compared() {
+    let sandbox = Sandbox::new();
+    sandbox.ok(&["apply", "--auto-approve"]);
+    let id = sandbox.state().resources["aws_s3_bucket.logs"].id.clone();
+    sandbox
+        .cloud()
+        .set_object_attribute(&id, "bucket", "renamed-by-hand".into())
+        .unwrap();
+    let (code, out) = sandbox.cli(&["plan", "--detailed-exitcode"]);
+    assert_eq!(code, Ok(2), "{out}");
+    assert!(
+        out.contains("# aws_s3_bucket.logs will be replaced"),
+        "{out}"
+    );
+}
+
+#[test]
+fn variables_are_parsed_by_their_declared_type() {
+    let sandbox = Sandbox::new();
+    // A string variable takes the text as written, even when it looks
+    // like JSON.
+    let cli = Cli::try_parse_from(sandbox.argv(
+        "multicloud",
+        &["plan", "--json", "--var", "certificate_arn=123"],
+    ))
+    .unwrap();
+    let mut out = Vec::new();
+    assert_eq!(run(cli, environment::build, &mut out).unwrap(), 0);
+    let plan: Json = serde_json::from_slice(&out).unwrap();
+    assert_eq!(plan["variables"]["certificate_arn"], "123");
+}
+
+/// Sensitive variables are used, never written: not in plan files, not
+/// shown by `state show`; applying a saved plan needs them again.
+#[test]
+fn sensitive_variables_stay_out_of_plan_files_and_state_show() {
+    fn build(env: &mut onioncloud::core::Env) -> Result<(), String> {
+        let token = env.variable(
+            "api_token",
+            onioncloud::core::Variable::<String>::new().sensitive(),
+        );
+        env.add(
+            "hook",
+            onioncloud::core::GenericResource::new("simx_hook")
+                .input::<String>("token", token)
+                .set("url", "https://hooks.example.com/a"),
+        );
+        Ok(())
+    }
+    let sandbox = Sandbox::new();
+    let run_with = |args: &[&str]| {
+        let cli = Cli::try_parse_from(sandbox.argv("hooks", args)).unwrap();
+        let mut out = Vec::new();
+        let result = run(cli, build, &mut out).map_err(|e| e.to_string());
+        (result, String::from_utf8(out).unwrap())
+    };
+    let canary = "canary-token-7f3e";
+    let var = format!("api_token={canary}");
+    let file = sandbox.path("plan.json");
+    let file = file.to_str().unwrap();
+    let (code, out) = run_with(&["plan", "--var", &var, "--out", file]);
+    assert_eq!(code, Ok(0), "{out}");
+    assert!(!out.contains(canary), "{out}");
+    let saved = std::fs::read_to_string(file).unwrap();
+    assert!(!saved.contains(canary), "{saved}");
+    assert!(saved.contains("\"api_token\""), "{saved}");
+    let (code, out) = run_with(&["plan", "--json", "--var", &var]);
+    assert_eq!(code, Ok(0));
+    assert!(!out.contains(canary), "{out}");
+
+    // Applying the saved plan asks for the value again.
+    let err = run_with(&["apply", file]).0.unwrap_err();
+    assert!(err.contains("variable api_token is sensitive"), "{err}");
+    let err = run_with(&["apply", file, "--var", "nope=1"]).0.unwrap_err();
+    assert!(err.contains("--var nope"), "{err}");
+    let (code, out) = run_with(&["apply", file, "--var", &var]);
+    assert_eq!(code, Ok(0), "{out}");
+
+    // The cloud got the value; `state show` hides it.
+    let cloud = sandbox.cloud();
+    let objects = cloud.live_objects().unwrap();
+    assert_eq!(objects[0].attributes["token"], canary);
+    let (code, out) = run_with(&["state", "show", "simx_hook.hook"]);
+    assert_eq!(code, Ok(0));
+    assert!(!out.contains(canary), "{out}");
+    assert!(out.contains("token = (sensitive value)"), "{out}");
 }

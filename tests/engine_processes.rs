@@ -377,6 +377,55 @@ fn locks() {
     println!("locks: passed");
 }
 
+/// `apply --json` writes only JSON lines to standard output, ending with
+/// a summary; and an interrupt while the apply waits for confirmation
+/// cancels it at once, with nothing changed.
+fn json_and_prompt() {
+    let sandbox = Sandbox::new(11, 30, r#"{"latency_ms": 2, "jitter_ms": 2}"#);
+    let (status, out, err) = sandbox.run("apply --auto-approve --json");
+    assert!(status.success(), "{out}\n{err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("not JSON ({e}): {line:?}"))
+        })
+        .collect();
+    let finished = lines.iter().filter(|l| l["event"] == "finished").count();
+    assert_eq!(finished, 30, "{out}");
+    let last = lines.last().expect("a summary");
+    assert_eq!(last["event"], "summary");
+    assert_eq!(last["complete"], true);
+    let (status, _, err) = sandbox.run("apply --json");
+    assert_eq!(status.code(), Some(1));
+    assert!(err.contains("--json needs --auto-approve"), "{err}");
+
+    let sandbox = Sandbox::new(12, 5, r#"{"latency_ms": 0, "jitter_ms": 0}"#);
+    let child = sandbox
+        .command("apply", &[])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the prompt.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !sandbox.state.join("lock").exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    let output = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{err}");
+    assert!(
+        err.contains("Interrupted before any change was made"),
+        "{err}"
+    );
+    let cloud = SimCloud::open(&sandbox.cloud, SimConfig::default()).unwrap();
+    assert_eq!(cloud.count().unwrap(), 0);
+    println!("json stream and prompt: passed");
+}
+
 fn main() {
     if let Ok(spec) = std::env::var("ONIONCLOUD_CHILD") {
         child(&spec);
@@ -394,6 +443,9 @@ fn main() {
     };
     if wanted("locks") {
         locks();
+    }
+    if wanted("json") {
+        json_and_prompt();
     }
     if wanted("signals") {
         signals();

@@ -6,12 +6,14 @@
 //! every machine.
 //!
 //! Check it, write the Terraform JSON and the Salt and pillar trees, and
-//! see what applying would create:
+//! deploy it to the simulated cloud:
 //!
 //! ```text
 //! cargo run --example multicloud -- validate
 //! cargo run --example multicloud -- synth --out out/
-//! cargo run --example multicloud -- plan
+//! V='--var certificate_arn=arn:aws:acm:eu-west-1:123456789012:certificate/demo'
+//! cargo run --example multicloud -- --provider sim plan $V
+//! cargo run --example multicloud -- --provider sim apply $V --auto-approve
 //! ```
 //!
 //! `synth` writes one Terraform root module per provider under

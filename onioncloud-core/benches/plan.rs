@@ -137,6 +137,7 @@ fn fixture() -> (CompiledEnv, StateDoc) {
                     Vec::new()
                 },
                 create_before_destroy: false,
+                sensitive_attributes: Vec::new(),
             },
         );
     }

@@ -213,6 +213,8 @@ fn random_plan(n: usize, seed: u64, zero_latency: bool) -> (Plan, u64, u64) {
         destroy: false,
         reconcile: Vec::new(),
         variables: BTreeMap::new(),
+        sensitive_variables: Vec::new(),
+        sensitive_values: BTreeMap::new(),
         changes,
     };
     (plan, critical, work)

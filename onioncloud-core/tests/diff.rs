@@ -145,6 +145,7 @@ fn resource(kind: &str, id: &str, attrs: Json) -> ResourceState {
         attributes: attrs_of(attrs),
         dependencies: Vec::new(),
         create_before_destroy: false,
+        sensitive_attributes: Vec::new(),
     }
 }
 
@@ -366,7 +367,7 @@ fn ignore_changes_and_computed_attributes_are_not_compared() {
         "main",
         net()
             .set("tags", Value::from(json!({"env": "prod"})))
-            .set("arn", "arn:desired"),
+            .set("arn", Value::Null),
         Meta::new().ignore_changes("tags"),
     );
     let env = env.compile().unwrap();
@@ -374,9 +375,26 @@ fn ignore_changes_and_computed_attributes_are_not_compared() {
     prior
         .attributes
         .insert("tags".into(), json!({"by": "hand"}));
+    prior.attributes.insert("arn".into(), json!("arn:computed"));
     let state = state(vec![("test_net.main", prior)]);
     let plan = plan_of(&env, &state);
     assert_eq!(change(&plan, "test_net.main").action, Action::NoOp);
+}
+
+/// An attribute the cloud computes when it is left out is compared like
+/// any other when the configuration sets it.
+#[test]
+fn a_configured_computed_attribute_is_compared() {
+    let mut env = Env::new("t");
+    env.add("main", net().set("arn", "arn:desired"));
+    let env = env.compile().unwrap();
+    let mut prior = net_state();
+    prior.attributes.insert("arn".into(), json!("arn:computed"));
+    let state = state(vec![("test_net.main", prior)]);
+    let plan = plan_of(&env, &state);
+    let c = change(&plan, "test_net.main");
+    assert_eq!(c.action, Action::Update);
+    assert_eq!(c.attributes.keys().collect::<Vec<_>>(), ["arn"]);
 }
 
 #[test]
@@ -1058,6 +1076,7 @@ fn pending(
         token: format!("tok-{resource_type}"),
         id: id.map(str::to_owned),
         started: "2026-01-01T00:00:00Z".to_owned(),
+        sensitive_attributes: Vec::new(),
     }
 }
 
@@ -1141,7 +1160,7 @@ async fn reconcile_adopts_reads_and_abandons() {
     assert!(
         text.contains(
             "adopting test_net.adopt (object net-9 created or changed by an \
-             interrupted apply)"
+             earlier apply that did not record it)"
         ),
         "{text}"
     );
@@ -1295,6 +1314,7 @@ mod properties {
                     attributes: attrs,
                     dependencies: Vec::new(),
                     create_before_destroy: false,
+                    sensitive_attributes: Vec::new(),
                 },
             );
         }

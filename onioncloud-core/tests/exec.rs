@@ -429,6 +429,8 @@ fn plan(changes: Vec<Change>) -> Plan {
         destroy: false,
         reconcile: Vec::new(),
         variables: BTreeMap::new(),
+        sensitive_variables: Vec::new(),
+        sensitive_values: BTreeMap::new(),
         changes,
     }
 }
@@ -470,6 +472,7 @@ impl World {
                 attributes: attrs,
                 dependencies: deps.iter().map(|d| addr(d)).collect(),
                 create_before_destroy: false,
+                sensitive_attributes: Vec::new(),
             },
         );
         id
@@ -1379,6 +1382,7 @@ async fn reconcile_entries_and_moves_are_written_first() {
             token: "t".into(),
             id: None,
             started: "2024-01-01T00:00:00Z".into(),
+            sensitive_attributes: Vec::new(),
         },
     );
     let mut renamed = change("new_name", Action::Update, &[]);

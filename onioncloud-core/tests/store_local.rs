@@ -38,6 +38,7 @@ fn resource(kind: &str, id: &str, serial: u64) -> ResourceState {
         .into(),
         dependencies: Vec::new(),
         create_before_destroy: false,
+        sensitive_attributes: Vec::new(),
     }
 }
 
@@ -68,6 +69,7 @@ fn intent(address: &str) -> JournalEntry {
             token: "tok-1".to_owned(),
             id: None,
             started: "2024-01-01T00:00:00Z".to_owned(),
+            sensitive_attributes: Vec::new(),
         },
     }
 }

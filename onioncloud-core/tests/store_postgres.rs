@@ -25,6 +25,7 @@ fn resource(id: &str) -> ResourceState {
         attributes: [("id".to_owned(), json!(id))].into(),
         dependencies: vec!["aws_vpc.main".to_owned()],
         create_before_destroy: false,
+        sensitive_attributes: Vec::new(),
     }
 }
 
@@ -54,6 +55,7 @@ fn intent(address: &str) -> JournalEntry {
             token: "tok-1".to_owned(),
             id: None,
             started: "2024-01-01T00:00:00Z".to_owned(),
+            sensitive_attributes: Vec::new(),
         },
     }
 }

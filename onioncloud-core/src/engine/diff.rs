@@ -308,6 +308,16 @@ pub fn plan(
         planner.compare(&view, &renamed)
     };
     let mut errors = planner.errors;
+    let sensitive_variables: Vec<String> = env
+        .variables()
+        .iter()
+        .filter(|v| v.sensitive)
+        .map(|v| v.name.to_string())
+        .collect();
+    let (sensitive_values, public): (BTreeMap<_, _>, BTreeMap<_, _>) =
+        variables
+            .into_iter()
+            .partition(|(name, _)| sensitive_variables.contains(name));
     if !errors.is_empty() {
         errors.sort_by_cached_key(|e| e.to_string());
         errors.dedup();
@@ -321,7 +331,9 @@ pub fn plan(
         state_hash: stored_hash.to_owned(),
         destroy: options.destroy,
         reconcile,
-        variables,
+        variables: public,
+        sensitive_variables,
+        sensitive_values,
         changes,
     })
 }
@@ -823,7 +835,12 @@ impl<'e> Planner<'e> {
         let mut buffers = Buffers::default();
         let mut compared: Vec<(&String, Resolved)> = Vec::new();
         for (name, value) in desired {
-            let skip = ignored(name) || hints.computed.contains(name);
+            // An attribute the cloud computes is compared like any other
+            // when the configuration sets it (a bucket's name, a subnet's
+            // zone); left null, it is the cloud's to fill.
+            let skip = ignored(name)
+                || (matches!(value, Value::Null)
+                    && hints.computed.contains(name));
             if !skip
                 && unchanged_at_a_glance(
                     value,
@@ -1319,6 +1336,21 @@ const SENSITIVE_NAME_PARTS: [&str; 8] = [
     "passphrase",
 ];
 
+/// The sensitive attributes of an object settled after an interrupted
+/// operation: those its entry had, and those the operation was setting.
+fn sensitive_after(
+    existing: Option<&ResourceState>,
+    op: &super::state::PendingOp,
+) -> Vec<String> {
+    let mut names: Vec<String> = existing
+        .map(|r| r.sensitive_attributes.clone())
+        .unwrap_or_default();
+    names.extend(op.sensitive_attributes.iter().cloned());
+    names.sort();
+    names.dedup();
+    names
+}
+
 /// Whether an attribute's name says it holds a secret (password, token,
 /// private key, ...): such values from a state are never shown.
 pub fn looks_secret(name: &str) -> bool {
@@ -1632,6 +1664,7 @@ async fn settle(
                         .unwrap_or_default(),
                     create_before_destroy: existing
                         .is_some_and(|r| r.create_before_destroy),
+                    sensitive_attributes: sensitive_after(existing, op),
                 })),
                 None => abandoned(),
             }
@@ -1652,6 +1685,7 @@ async fn settle(
                         .unwrap_or_default(),
                     create_before_destroy: existing
                         .is_some_and(|r| r.create_before_destroy),
+                    sensitive_attributes: sensitive_after(existing, op),
                 })),
                 None => done(None),
             }
@@ -1775,7 +1809,10 @@ pub fn render(plan: &Plan) -> String {
         return out;
     }
     if !plan.reconcile.is_empty() {
-        out.push_str("Settling what an interrupted apply left pending:\n\n");
+        out.push_str(
+            "Settling operations an earlier apply started but did not \
+             record (interrupted, or failed without an answer):\n\n",
+        );
         for entry in &plan.reconcile {
             let _ = writeln!(out, "  {}", describe_entry(entry));
         }
@@ -1813,7 +1850,7 @@ fn describe_entry(entry: &JournalEntry) -> String {
             resource: Some(resource),
         } => format!(
             "adopting {address} (object {} created or changed by an \
-             interrupted apply)",
+             earlier apply that did not record it)",
             resource.id
         ),
         JournalEntry::Done {
@@ -1821,10 +1858,10 @@ fn describe_entry(entry: &JournalEntry) -> String {
             resource: None,
         } => format!(
             "dropping {address} from the state (its object is gone after \
-             an interrupted apply)"
+             an earlier apply)"
         ),
         JournalEntry::Abandoned { address } => format!(
-            "abandoning the interrupted operation on {address} (it never \
+            "abandoning the unfinished operation on {address} (it never \
              reached the cloud)"
         ),
         JournalEntry::Moved { from, to } => {
@@ -1935,6 +1972,16 @@ fn render_change(out: &mut String, change: &Change) {
 }
 
 /// A plan value as text.
+/// A state's attribute as it may be shown: hidden when it is marked
+/// sensitive or its name looks secret, with secret-looking keys inside it
+/// hidden too.
+pub fn shown_attribute(name: &str, json: &Json, sensitive: bool) -> String {
+    if sensitive {
+        return HIDDEN.to_owned();
+    }
+    show(&prior_value(name, json, None))
+}
+
 fn show(value: &PlanValue) -> String {
     match value {
         PlanValue::Known(json) => json.to_string(),

@@ -71,7 +71,7 @@
 //! finish.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -79,6 +79,7 @@ use std::time::Duration;
 
 use futures_util::stream::{FuturesUnordered, StreamExt as _};
 use serde::{Serialize, Serializer};
+use serde_json::Value as Json;
 use thiserror::Error;
 use tokio::time::Instant;
 
@@ -833,6 +834,8 @@ struct Op<'a> {
     /// For a create_before_destroy replacement: where to move the old
     /// object first.
     depose_to: Option<String>,
+    /// The attributes whose values are secret or sensitive.
+    sensitive: Vec<String>,
 }
 
 enum OpError {
@@ -935,8 +938,10 @@ async fn perform(
             token: op.token.clone(),
             id,
             started: now_rfc3339(),
+            sensitive_attributes: op.sensitive.clone(),
         },
     };
+    let sensitive = &op.sensitive;
     let resource = |id: String, attributes: Attrs| ResourceState {
         kind: ty.to_owned(),
         provider: change.provider.clone(),
@@ -944,6 +949,7 @@ async fn perform(
         attributes,
         dependencies: change.depends_on.clone(),
         create_before_destroy: change.create_before_destroy,
+        sensitive_attributes: sensitive.clone(),
     };
     let failure = |error: ProviderError, attempts: u32| {
         let after = if attempts > 1 {
@@ -1189,6 +1195,8 @@ enum Slot {
 
 struct Run<'a> {
     plan: &'a Plan,
+    /// Every variable's value, sensitive ones included.
+    variables: BTreeMap<String, Json>,
     providers: &'a Providers,
     options: &'a ExecOptions,
     observer: &'a dyn Observer,
@@ -1245,6 +1253,7 @@ impl<'a> Run<'a> {
             .collect();
         Self {
             plan,
+            variables: plan.all_variables(),
             providers,
             options,
             observer,
@@ -1410,7 +1419,7 @@ impl<'a> Run<'a> {
         };
         let mut config = Attrs::new();
         for (name, value) in &change.config {
-            match resolve(value, &self.plan.variables, &lookup) {
+            match resolve(value, &self.variables, &lookup) {
                 Ok(Resolved::Known(json)) => {
                     config.insert(name.clone(), json);
                 }
@@ -1594,6 +1603,7 @@ impl<'a> Run<'a> {
             prior,
             token,
             depose_to,
+            sensitive: self.plan.sensitive_attributes(change),
         }
     }
 

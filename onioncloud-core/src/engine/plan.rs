@@ -143,11 +143,68 @@ pub struct Plan {
     /// pending (objects found by their token are adopted); written first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reconcile: Vec<JournalEntry>,
-    /// Variables' values, by name.
+    /// The values of the variables that are not sensitive, by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub variables: BTreeMap<String, Json>,
+    /// The names of the sensitive variables. Their values are used but
+    /// never written: a saved plan needs them again when it is applied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitive_variables: Vec<String>,
+    /// The values of the sensitive variables, in memory only.
+    #[serde(skip)]
+    pub sensitive_values: BTreeMap<String, Json>,
     /// The changes, in address order, no-ops included.
     pub changes: Vec<Change>,
+}
+
+impl Plan {
+    /// Every variable's value, sensitive ones included.
+    pub fn all_variables(&self) -> BTreeMap<String, Json> {
+        let mut all = self.variables.clone();
+        all.extend(
+            self.sensitive_values
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+        all
+    }
+
+    /// The sensitive variables whose values are missing, as after loading
+    /// a saved plan.
+    pub fn missing_sensitive_values(&self) -> Vec<&str> {
+        self.sensitive_variables
+            .iter()
+            .filter(|name| !self.sensitive_values.contains_key(*name))
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// The attributes of a change whose values come from a secret or a
+    /// sensitive variable: the state marks them, so that they are never
+    /// shown.
+    pub fn sensitive_attributes(&self, change: &Change) -> Vec<String> {
+        change
+            .config
+            .iter()
+            .filter(|(_, value)| {
+                let mut sensitive = false;
+                value.for_each_leaf(&mut |leaf| match leaf {
+                    Value::Secret(_) => sensitive = true,
+                    Value::Variable(name)
+                        if self
+                            .sensitive_variables
+                            .iter()
+                            .any(|s| s == name.as_str()) =>
+                    {
+                        sensitive = true;
+                    }
+                    _ => {}
+                });
+                sensitive
+            })
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
 }
 
 /// A value resolved against what is known.

@@ -55,6 +55,10 @@ pub struct ResourceState {
     /// resource is destroyed in the right order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dependencies: Vec<String>,
+    /// The attributes whose values come from a secret or a sensitive
+    /// variable: never shown.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitive_attributes: Vec<String>,
     /// Whether the object was created before a replacement destroyed its
     /// predecessor, which makes its dependents follow the same order.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -93,6 +97,10 @@ pub struct PendingOp {
     pub id: Option<String>,
     /// When it started, RFC 3339.
     pub started: String,
+    /// The attributes whose values are secret or sensitive, for the
+    /// object adopted if the operation is interrupted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitive_attributes: Vec<String>,
 }
 
 /// One line of the journal written during an apply.

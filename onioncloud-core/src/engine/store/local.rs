@@ -1121,6 +1121,7 @@ fn migrate_v1(
                 attributes: resource.attributes,
                 dependencies: Vec::new(),
                 create_before_destroy: false,
+                sensitive_attributes: Vec::new(),
             },
         );
     }
