@@ -424,16 +424,7 @@ pub(crate) fn plan(
             )?;
         }
     }
-    Ok(has_changes(&plan))
-}
-
-/// Whether a plan changes anything.
-pub fn has_changes(plan: &Plan) -> bool {
-    !plan.reconcile.is_empty()
-        || plan
-            .changes
-            .iter()
-            .any(|c| !matches!(c.action, Action::NoOp | Action::Read))
+    Ok(plan.has_changes())
 }
 
 fn save_plan(plan: &Plan, path: &Path) -> Result<(), EngineCliError> {
@@ -776,7 +767,7 @@ pub(crate) fn apply(
                         if !args.json {
                             write(out, &diff::render(&plan))?;
                         }
-                        if !has_changes(&plan) {
+                        if !plan.has_changes() {
                             return Ok(None);
                         }
                         if !args.auto_approve {

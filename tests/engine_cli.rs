@@ -180,12 +180,33 @@ fn plan_apply_drift_replan_and_destroy() {
     let (code, out) = sandbox.cli(&["plan", "--detailed-exitcode"]);
     assert_eq!(code, Ok(0), "{out}");
 
-    // Destroy leaves nothing behind.
+    // A tag added in the cloud is drift too: a map is compared whole.
+    let vpc = sandbox.state().resources["aws_vpc.prod"].clone();
+    let mut tags = vpc.attributes["tags"].clone();
+    tags["added-by"] = "console".into();
+    cloud.set_object_attribute(&vpc.id, "tags", tags).unwrap();
+    let (code, out) = sandbox.cli(&["plan", "--detailed-exitcode"]);
+    assert_eq!(code, Ok(2), "{out}");
+    assert!(
+        out.contains("# aws_vpc.prod will be updated in-place"),
+        "{out}"
+    );
+    sandbox.ok(&["apply", "--auto-approve"]);
+
+    // Destroy leaves nothing behind, not even the state of an object
+    // deleted outside OnionCloud.
+    let bucket = sandbox.state().resources["aws_s3_bucket.logs"].id.clone();
+    assert!(cloud.remove_object(&bucket).unwrap());
     let out = sandbox.ok(&["destroy", "--auto-approve"]);
     assert!(
+        out.contains("aws_s3_bucket.logs no longer exists; it will be removed"),
+        "{out}"
+    );
+    assert!(
         out.ends_with(&format!(
-            "Destroy complete! Resources: 0 added, 0 changed, {planned} \
-             destroyed.\n"
+            "Destroy complete! Resources: 0 added, 0 changed, {} \
+             destroyed.\n",
+            planned - 1
         )),
         "{out}"
     );

@@ -950,3 +950,90 @@ fn create_before_destroy_follows_the_state_through_deleted_resources() {
         .block_on(run_case(case))
         .unwrap();
 }
+
+/// An apply killed after it finished its operations but before it
+/// compacted the journal leaves the serial where it was. A second
+/// replacement of the same resource must not reuse the first one's
+/// idempotency token: the cloud would hand back the object just made
+/// (or refuse), and destroying "the old object" would then destroy it.
+/// (Found by a review: the token used to derive from the serial.)
+#[test]
+fn a_replacement_after_a_killed_apply_gets_a_fresh_token() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let outcome: Result<(), String> = rt.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path().join("state"));
+        let cloud =
+            SimCloud::open(dir.path().join("cloud"), SimConfig::default())
+                .unwrap();
+        let providers = providers(&cloud);
+        let options = exec_options(1);
+        let vpc = |force: u8| {
+            let mut spec: Spec = vec![None; SLOTS];
+            spec[0] = slot(1, force, &[], true);
+            compile(&spec)
+        };
+        let applied = apply(
+            &store,
+            &providers,
+            &vpc(0),
+            false,
+            &options,
+            &NoEvents,
+            &Shutdown::new(),
+        )
+        .await?;
+        assert!(applied);
+
+        // A replacement applied in full, but "killed" before the journal
+        // was compacted: execute without the session's compaction.
+        let session = Session::open(&store, &providers, "apply")
+            .await
+            .map_err(|e| e.to_string())?;
+        let plan = session
+            .plan(&vpc(1), &PlanOptions::default(), true)
+            .await
+            .map_err(|e| e.to_string())?;
+        let (state, _) = session.state().await.map_err(|e| e.to_string())?;
+        let serial = state.serial;
+        let summary = onioncloud::core::engine::exec::execute(
+            &plan,
+            state,
+            &store,
+            &providers,
+            &options,
+            &NoEvents,
+            &Shutdown::new(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        assert!(summary.is_complete(), "{:?}", summary.failed);
+        session.close().await.map_err(|e| e.to_string())?;
+        let after = read(&store).await;
+        assert_eq!(after.serial, serial, "the journal was not compacted");
+
+        // The next replacement, at the same serial.
+        let applied = apply(
+            &store,
+            &providers,
+            &vpc(2),
+            false,
+            &options,
+            &NoEvents,
+            &Shutdown::new(),
+        )
+        .await?;
+        assert!(applied);
+        let state = read(&store).await;
+        let live = cloud.live_objects().unwrap();
+        assert_eq!(live.len(), 1, "{live:?}");
+        let vpc = &state.resources["aws_vpc.n00"];
+        assert_eq!(vpc.id, live[0].id);
+        assert_eq!(live[0].attributes["cidr_block"], "10.2.0.0/16");
+        Ok(())
+    });
+    outcome.unwrap();
+}

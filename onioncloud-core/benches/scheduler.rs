@@ -212,6 +212,7 @@ fn random_plan(n: usize, seed: u64, zero_latency: bool) -> (Plan, u64, u64) {
         state_hash: String::new(),
         destroy: false,
         reconcile: Vec::new(),
+        refreshed: Vec::new(),
         variables: BTreeMap::new(),
         sensitive_variables: Vec::new(),
         sensitive_values: BTreeMap::new(),

@@ -584,8 +584,38 @@ fn check_side_references(
             resolver.visit(value, key, &from, &location, &mut ignored, errors);
         }
     }
+    let mut sources = BTreeMap::new();
     for moved in &env.moved {
         let location = Location(moved.location.clone());
+        let refuse = |reason: String| CompileError::Moved {
+            from: moved.from.clone(),
+            to: moved.to.clone(),
+            reason,
+            location: location.clone(),
+        };
+        if moved.from.kind != moved.to.kind {
+            errors.push(refuse(format!(
+                "the types differ ({} and {}); a resource keeps its type \
+                 when it is renamed",
+                moved.from.kind, moved.to.kind
+            )));
+        }
+        if moved.from.mode != moved.to.mode {
+            errors.push(refuse(
+                "a managed resource and a data source are different things"
+                    .to_owned(),
+            ));
+        }
+        if let Some(first) = sources.insert(&moved.from, &moved.location) {
+            let first = first
+                .as_ref()
+                .map_or_else(|| "elsewhere".to_owned(), |l| format!("at {l}"));
+            errors.push(refuse(format!(
+                "{} is already moved {first}; one address can move to one \
+                 place only",
+                moved.from
+            )));
+        }
         if !resolver.by_address.contains_key(&moved.to) {
             errors.push(CompileError::MissingReference {
                 from: format!("moved from {}", moved.from),

@@ -442,6 +442,35 @@ fn reserved_variable_names_and_bad_renames_are_refused() {
 }
 
 #[test]
+fn renames_keep_the_type_and_mode_and_move_one_address_once() {
+    let mut env = Env::new("t");
+    let main = env.add("main", vpc());
+    let other = env.add("other", vpc());
+    env.moved(Address::managed("aws_subnet", "old"), &main);
+    env.moved(Address::data("aws_vpc", "old"), &main);
+    env.moved(Address::managed("aws_vpc", "gone"), &main);
+    env.moved(Address::managed("aws_vpc", "gone"), &other);
+    let errors = errors(env);
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert!(
+        errors.iter().any(|e| e.contains("the types differ")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("a managed resource and a data source")),
+        "{errors:?}"
+    );
+    assert!(
+        errors.iter().any(|e| e
+            .starts_with("moved from aws_vpc.gone to aws_vpc.other (at ")
+            && e.contains("aws_vpc.gone is already moved at ")),
+        "{errors:?}"
+    );
+}
+
+#[test]
 fn a_cross_cloud_reference_names_the_line() {
     let mut env = Env::new("t");
     let main = env.add("main", vpc());

@@ -837,6 +837,32 @@ fn imports_adopt_an_object_by_id() {
 }
 
 #[test]
+fn an_import_of_an_object_managed_elsewhere_is_refused() {
+    let mut env = Env::new("t");
+    env.add("main", net());
+    let other = env.add("other", net());
+    env.import(&other, "net-1");
+    let env = env.compile().unwrap();
+    let state = state(vec![("test_net.main", net_state())]);
+    let err = plan(
+        &env,
+        &state,
+        "hash",
+        Vec::new(),
+        &providers(),
+        &PlanOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains(
+            "import into test_net.other (at onioncloud-core/tests/diff.rs:"
+        ) && err.contains("already managed as test_net.main"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_destroy_plan_deletes_every_managed_resource() {
     let mut env = Env::new("t");
     let net = env.add("main", net());

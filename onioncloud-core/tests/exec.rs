@@ -428,6 +428,7 @@ fn plan(changes: Vec<Change>) -> Plan {
         state_hash: String::new(),
         destroy: false,
         reconcile: Vec::new(),
+        refreshed: Vec::new(),
         variables: BTreeMap::new(),
         sensitive_variables: Vec::new(),
         sensitive_values: BTreeMap::new(),

@@ -275,6 +275,15 @@ async fn locks() {
     assert_eq!(c.lock_holder().await.unwrap(), None);
     let fourth = info("apply");
     c.lock(&fourth).await.expect("free after force-unlock");
+    // The forced holder can no longer write: its writes are fenced off.
+    let error = a.append(&[done("aws_vpc.fenced")]).await.unwrap_err();
+    assert!(
+        matches!(&error, StoreError::NoSuchLock { held: Some(h), .. }
+            if *h == fourth),
+        "{error:?}"
+    );
+    let error = a.write(&state("fenced", 99)).await.unwrap_err();
+    assert!(matches!(error, StoreError::NoSuchLock { .. }), "{error:?}");
     // The forced holder learns it lost the lock when it unlocks.
     let error = a.unlock(&third).await.unwrap_err();
     assert!(

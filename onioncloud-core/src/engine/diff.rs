@@ -81,6 +81,25 @@ pub enum PlanError {
         /// Why the value cannot be worked out.
         error: ResolveError,
     },
+    /// An import names an object the state already manages at another
+    /// address: one object would be managed twice.
+    #[error(
+        "import into {address} (at {location}): {resource_type} {id:?} is \
+         already managed as {other}; an object is managed at one address \
+         only (use `moved` to rename it)"
+    )]
+    ImportConflict {
+        /// The import's target.
+        address: String,
+        /// The resource type.
+        resource_type: String,
+        /// The object's id.
+        id: String,
+        /// The address that already manages it.
+        other: String,
+        /// Where the import was declared.
+        location: SourceLocation,
+    },
     /// The plan would destroy or replace a resource that forbids it.
     #[error(
         "{address} (declared at {location}) has prevent_destroy set, but \
@@ -291,6 +310,7 @@ pub fn plan(
     let mut planner = Planner {
         env,
         state,
+        stored_hash,
         providers,
         variables: &variables,
         sensitive_variables: env
@@ -331,6 +351,7 @@ pub fn plan(
         state_hash: stored_hash.to_owned(),
         destroy: options.destroy,
         reconcile,
+        refreshed: Vec::new(),
         variables: public,
         sensitive_variables,
         sensitive_values,
@@ -433,6 +454,8 @@ fn renamed_address<'a>(
 struct Planner<'e> {
     env: &'e CompiledEnv,
     state: &'e StateDoc,
+    /// The hash of the state as stored, which tokens derive from.
+    stored_hash: &'e str,
     providers: &'e Providers,
     variables: &'e BTreeMap<String, Json>,
     sensitive_variables: HashSet<&'e str>,
@@ -448,6 +471,33 @@ struct Planned {
 }
 
 impl<'e> Planner<'e> {
+    /// Refuses an import of an object the state manages elsewhere.
+    fn check_import(&mut self, decl: &Declaration, address: &str, id: &str) {
+        let config = provider_config_of(decl);
+        let kind = decl.address.kind.as_str();
+        let other = self.state.resources.iter().find(|(other, r)| {
+            r.id == id
+                && r.kind == kind
+                && r.provider == config
+                && other.as_str() != address
+        });
+        if let Some((other, _)) = other {
+            let location = self
+                .env
+                .imports()
+                .iter()
+                .find(|i| i.to.to_string() == address)
+                .map_or_else(|| decl.location.clone(), |i| i.location.clone());
+            self.errors.push(PlanError::ImportConflict {
+                address: address.to_owned(),
+                resource_type: kind.to_owned(),
+                id: id.to_owned(),
+                other: other.clone(),
+                location,
+            });
+        }
+    }
+
     fn hints(&mut self, config: &str, resource_type: &str) -> Arc<TypeHints> {
         if let Some(hints) =
             self.hints.get(config).and_then(|m| m.get(resource_type))
@@ -818,10 +868,15 @@ impl<'e> Planner<'e> {
                 Some(id) => {
                     change.action = Action::Import;
                     change.id = Some(id.to_owned());
+                    self.check_import(decl, address, id);
                 }
                 None => {
                     change.action = Action::Create;
-                    change.token = Some(idempotency_token(self.state, address));
+                    change.token = Some(idempotency_token(
+                        &self.state.lineage,
+                        self.stored_hash,
+                        address,
+                    ));
                 }
             }
             return (change, Outcome::Unknown);
@@ -911,7 +966,11 @@ impl<'e> Planner<'e> {
         if !change.reasons.is_empty() {
             change.action = Action::Replace;
             change.config = desired.clone();
-            change.token = Some(idempotency_token(self.state, address));
+            change.token = Some(idempotency_token(
+                &self.state.lineage,
+                self.stored_hash,
+                address,
+            ));
             self.prevent_destroy(decl, "replace");
             (change, Outcome::Unknown)
         } else if !change.attributes.is_empty() {
@@ -1233,8 +1292,13 @@ fn unchanged_at_a_glance(
 }
 
 /// Whether a literal value equals a JSON value exactly; `false` for
-/// anything that is not a literal.
+/// anything that is not a literal. Compared as [`json_equal`] does: a map
+/// exactly, an object inside a list (a block) on its keys only.
 fn literal_equal(value: &Value, json: Option<&Json>) -> bool {
+    literal_equal_in(value, json, false)
+}
+
+fn literal_equal_in(value: &Value, json: Option<&Json>, block: bool) -> bool {
     match (value, json) {
         (Value::Null, None | Some(Json::Null)) => true,
         (Value::Bool(a), Some(Json::Bool(b))) => a == b,
@@ -1242,12 +1306,13 @@ fn literal_equal(value: &Value, json: Option<&Json>) -> bool {
         (Value::String(a), Some(Json::String(b))) => a == b,
         (Value::List(a), Some(Json::Array(b))) => {
             a.len() == b.len()
-                && a.iter().zip(b).all(|(a, b)| literal_equal(a, Some(b)))
+                && a.iter()
+                    .zip(b)
+                    .all(|(a, b)| literal_equal_in(a, Some(b), true))
         }
-        // Keys the configuration leaves out of a block are the cloud's
-        // to fill (a NIC's address, a port's MAC), as at the top level.
         (Value::Map(a), Some(Json::Object(b))) => {
-            a.iter().all(|(k, a)| literal_equal(a, b.get(k)))
+            (block || a.len() == b.len())
+                && a.iter().all(|(k, a)| literal_equal_in(a, b.get(k), block))
         }
         _ => false,
     }
@@ -1430,11 +1495,16 @@ fn values_equal(
 }
 
 /// Whether the desired `a` equals the state's `b`: deep equality in which
-/// numbers are compared by value (`1` equals `1.0`), and an object's keys
-/// that `a` leaves out (or sets to null) are not compared: inside a block
-/// as at the top level, what the configuration does not set is the
-/// cloud's to fill.
+/// numbers are compared by value (`1` equals `1.0`). A map (an object
+/// outside any list, such as `tags`) is compared exactly, so keys added in
+/// the cloud are drift; an object inside a list is a block, whose keys the
+/// configuration leaves out (or sets to null) are the cloud's to fill, as
+/// at the top level, and are not compared.
 fn json_equal(a: &Json, b: &Json) -> bool {
+    json_equal_in(a, b, false)
+}
+
+fn json_equal_in(a: &Json, b: &Json, block: bool) -> bool {
     match (a, b) {
         (Json::Number(x), Json::Number(y)) => {
             x == y
@@ -1445,13 +1515,15 @@ fn json_equal(a: &Json, b: &Json) -> bool {
                 }
         }
         (Json::Array(x), Json::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| json_equal(x, y))
+            x.len() == y.len()
+                && x.iter().zip(y).all(|(x, y)| json_equal_in(x, y, true))
         }
         (Json::Object(x), Json::Object(y)) => {
-            x.iter().all(|(k, v)| match y.get(k) {
-                Some(w) => json_equal(v, w),
-                None => v.is_null(),
-            })
+            (block || y.keys().all(|k| x.contains_key(k) || y[k].is_null()))
+                && x.iter().all(|(k, v)| match y.get(k) {
+                    Some(w) => json_equal_in(v, w, block),
+                    None => v.is_null(),
+                })
         }
         _ => a == b,
     }
@@ -1802,7 +1874,18 @@ pub fn render(plan: &Plan) -> String {
         })
         .collect();
     let summary = PlanSummary::of(plan);
-    if plan.reconcile.is_empty() && shown.is_empty() {
+    let gone: Vec<&str> = plan
+        .refreshed
+        .iter()
+        .filter_map(|e| match e {
+            JournalEntry::Done {
+                address,
+                resource: None,
+            } => Some(address.as_str()),
+            _ => None,
+        })
+        .collect();
+    if plan.reconcile.is_empty() && gone.is_empty() && shown.is_empty() {
         out.push_str(
             "No changes. The infrastructure matches the configuration.\n",
         );
@@ -1815,6 +1898,17 @@ pub fn render(plan: &Plan) -> String {
         );
         for entry in &plan.reconcile {
             let _ = writeln!(out, "  {}", describe_entry(entry));
+        }
+        out.push('\n');
+    }
+    if !gone.is_empty() {
+        out.push_str("Objects deleted outside OnionCloud:\n\n");
+        for address in &gone {
+            let _ = writeln!(
+                out,
+                "  {address} no longer exists; it will be removed from the \
+                 state"
+            );
         }
         out.push('\n');
     }

@@ -458,7 +458,7 @@ pub async fn execute(
     shutdown: &Shutdown,
 ) -> Result<Summary, ExecError> {
     let mut state = state;
-    for entry in &plan.reconcile {
+    for entry in plan.reconcile.iter().chain(&plan.refreshed) {
         state.apply_entry(entry);
     }
     let moves: Vec<JournalEntry> = plan
@@ -480,6 +480,14 @@ pub async fn execute(
         store.append(&plan.reconcile).await.map_err(|source| {
             ExecError::Journal {
                 what: "the reconciliation of pending operations".to_owned(),
+                source,
+            }
+        })?;
+    }
+    if !plan.refreshed.is_empty() {
+        store.append(&plan.refreshed).await.map_err(|source| {
+            ExecError::Journal {
+                what: "what the refresh found".to_owned(),
                 source,
             }
         })?;
@@ -1591,7 +1599,11 @@ impl<'a> Run<'a> {
             (Step::Create | Step::CreateReplacement, Some(token)) => {
                 token.clone()
             }
-            _ => idempotency_token(&self.state, address),
+            _ => idempotency_token(
+                &self.state.lineage,
+                &self.plan.state_hash,
+                address,
+            ),
         };
         Op {
             node,

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
-use super::state::{Attrs, JournalEntry, StateDoc};
+use super::state::{Attrs, JournalEntry};
 use crate::value::Value;
 
 /// The format version of plan files this build writes and reads.
@@ -134,7 +134,8 @@ pub struct Plan {
     pub lineage: Option<String>,
     /// The serial of that state.
     pub serial: u64,
-    /// [`StateDoc::hash`] of that state, as read from the store.
+    /// [`StateDoc::hash`](super::state::StateDoc::hash) of that state, as
+    /// read from the store.
     pub state_hash: String,
     /// Whether this plan destroys everything.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -143,6 +144,12 @@ pub struct Plan {
     /// pending (objects found by their token are adopted); written first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reconcile: Vec<JournalEntry>,
+    /// What the refresh before planning found: objects whose attributes
+    /// drifted (`Done` with the object as read) or that are gone (`Done`
+    /// with nothing); written after `reconcile`, so that the state
+    /// records them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refreshed: Vec<JournalEntry>,
     /// The values of the variables that are not sensitive, by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub variables: BTreeMap<String, Json>,
@@ -167,6 +174,20 @@ impl Plan {
                 .map(|(k, v)| (k.clone(), v.clone())),
         );
         all
+    }
+
+    /// Whether applying changes anything: an object, or the state alone
+    /// (a rename, a settled operation, an object found gone).
+    pub fn has_changes(&self) -> bool {
+        !self.reconcile.is_empty()
+            || self
+                .refreshed
+                .iter()
+                .any(|e| matches!(e, JournalEntry::Done { resource: None, .. }))
+            || self.changes.iter().any(|c| {
+                c.moved_from.is_some()
+                    || !matches!(c.action, Action::NoOp | Action::Read)
+            })
     }
 
     /// The sensitive variables whose values are missing, as after loading
@@ -366,13 +387,21 @@ fn split_indices(part: &str) -> (&str, Vec<usize>) {
     (&part[..open], indices)
 }
 
-/// The deterministic idempotency token of a create: the same lineage,
-/// serial and address always give the same token, so a retried create
-/// cannot make a second object, and a crashed one can be found.
-pub fn idempotency_token(state: &StateDoc, address: &str) -> String {
+/// The idempotency token of a create: derived from the lineage, the hash
+/// of the state the plan was made against, and the address. One plan
+/// always gives one token, so a retried create cannot make a second
+/// object and a crashed one can be found; and since every operation
+/// journals its intent before it reaches the cloud, the state has moved
+/// on before any object exists under a token, so no later plan reuses it
+/// (not even after an apply killed before its serial grew).
+pub fn idempotency_token(
+    lineage: &str,
+    state_hash: &str,
+    address: &str,
+) -> String {
     use sha2::Digest as _;
     let digest = sha2::Sha256::digest(
-        format!("{}/{}/{address}", state.lineage, state.serial).as_bytes(),
+        format!("{lineage}/{state_hash}/{address}").as_bytes(),
     );
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     format!("oc-{}", &hex[..32])

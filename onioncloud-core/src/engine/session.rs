@@ -1,6 +1,12 @@
 //! One locked session on an environment's state: plan, apply, refresh,
 //! state surgery, all under the store's lock.
 //!
+//! The [`Providers`] must serve every provider configuration the
+//! environment uses ([`provider_config_of`](super::provider::provider_config_of)
+//! of each declaration) and every one the state records, so that resources
+//! of a configuration no longer declared can still be destroyed. With the
+//! simulated cloud, `SimCloud::provider(config)` serves each.
+//!
 //! ```no_run
 //! # async fn demo(
 //! #     env: &onioncloud_core::CompiledEnv,
@@ -162,22 +168,19 @@ impl<'a> Session<'a> {
         for entry in &reconcile {
             state.apply_entry(entry);
         }
+        let mut refreshed = Vec::new();
         if refresh {
-            let changes =
+            refreshed =
                 diff::refresh(&state, self.providers, REFRESH_PARALLELISM)
                     .await?;
-            for entry in &changes {
+            for entry in &refreshed {
                 state.apply_entry(entry);
             }
         }
-        Ok(diff::plan(
-            env,
-            &state,
-            &hash,
-            reconcile,
-            self.providers,
-            options,
-        )?)
+        let mut plan =
+            diff::plan(env, &state, &hash, reconcile, self.providers, options)?;
+        plan.refreshed = refreshed;
+        Ok(plan)
     }
 
     /// Applies a plan made against the current state, then compacts the

@@ -75,6 +75,18 @@ pub const CONFIG_FILE: &str = "sim.json";
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SimError {
+    /// A create reused an idempotency token with other settings: the
+    /// object made under it is not the one asked for.
+    #[error(
+        "simulated cloud: the idempotency token {token} was used before for \
+         object {id} with other settings"
+    )]
+    TokenMismatch {
+        /// The token.
+        token: String,
+        /// The object made under it.
+        id: String,
+    },
     /// A file or directory could not be read or written.
     #[error("simulated cloud: could not {action} {}: {source}", path.display())]
     Io {
@@ -123,7 +135,11 @@ fn io_err<'a>(
 
 impl From<SimError> for ProviderError {
     fn from(e: SimError) -> Self {
-        ProviderError::fatal(e.to_string()).with_code("SimulatedCloudError")
+        let code = match e {
+            SimError::TokenMismatch { .. } => "IdempotentParameterMismatch",
+            _ => "SimulatedCloudError",
+        };
+        ProviderError::fatal(e.to_string()).with_code(code)
     }
 }
 
@@ -1109,6 +1125,17 @@ impl SimCloud {
         if let Some(existing) =
             self.object_by_token(config, resource_type, token)?
         {
+            // Like an EC2 client token: the same token with other settings
+            // is an error, not the old object.
+            let same = attributes
+                .iter()
+                .all(|(k, v)| existing.attributes.get(k) == Some(v));
+            if !same {
+                return Err(SimError::TokenMismatch {
+                    token: token.to_owned(),
+                    id: existing.id,
+                });
+            }
             return Ok((existing, false));
         }
         let n = PROCESS_CREATES.fetch_add(1, Ordering::SeqCst) + 1;

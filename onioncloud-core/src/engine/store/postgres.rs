@@ -286,6 +286,27 @@ impl PostgresStore {
 
     /// The recorded holder and whether its connection still holds the
     /// lock.
+    /// Refuses to write for a lock this store took but no longer holds:
+    /// someone forced it away, and another process may be writing now.
+    async fn fence(
+        &self,
+        held: &Option<LockInfo>,
+        client: &impl tokio_postgres::GenericClient,
+    ) -> Result<(), StoreError> {
+        let Some(held) = held else {
+            return Ok(());
+        };
+        let recorded = self.recorded_holder(client, false).await?;
+        match recorded {
+            Some((info, _)) if info.id == held.id => Ok(()),
+            other => Err(StoreError::NoSuchLock {
+                store: self.description.clone(),
+                id: held.id.clone(),
+                held: other.map(|(info, _)| info),
+            }),
+        }
+    }
+
     async fn recorded_holder(
         &self,
         client: &impl tokio_postgres::GenericClient,
@@ -627,11 +648,13 @@ impl StateStore for PostgresStore {
             })
             .collect();
         let mut session = self.session.lock().await;
+        let held = session.held.clone();
         let tx = session
             .client
             .transaction()
             .await
             .map_err(self.io("appending to the journal"))?;
+        self.fence(&held, &tx).await?;
         // Shares the snapshot row, so a compaction waits, or is waited for.
         let snapshot = tx
             .query_opt(
@@ -679,6 +702,7 @@ impl StateStore for PostgresStore {
         let document =
             serde_json::to_string(state).expect("a state serialises");
         let mut session = self.session.lock().await;
+        let held = session.held.clone();
         // Two attempts: a first write by another at the same moment shows
         // as a conflicting insert, then as its row.
         for _ in 0..2 {
@@ -687,6 +711,7 @@ impl StateStore for PostgresStore {
                 .transaction()
                 .await
                 .map_err(self.io("writing the snapshot"))?;
+            self.fence(&held, &tx).await?;
             let stored = tx
                 .query_opt(
                     "SELECT lineage, serial FROM onioncloud_states WHERE \
