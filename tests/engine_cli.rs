@@ -594,3 +594,50 @@ fn sensitive_variables_stay_out_of_plan_files_and_state_show() {
     assert!(!out.contains(canary), "{out}");
     assert!(out.contains("token = (sensitive value)"), "{out}");
 }
+
+/// `env.import` adopts an existing object; an id the cloud does not have
+/// is an error at plan time, at the line of the import.
+#[test]
+fn imports_declared_in_code_are_checked_when_planning() {
+    use onioncloud::core::{Env, GenericResource};
+    let sandbox = Sandbox::new();
+    let run_with = |import: Option<String>, args: &[&str]| {
+        let build = move |env: &mut Env| -> Result<(), String> {
+            let hook = env.add(
+                "hook",
+                GenericResource::new("simx_hook")
+                    .set("url", "https://hooks.example.com/a"),
+            );
+            if let Some(id) = import {
+                env.import(&hook, id);
+            }
+            Ok(())
+        };
+        let cli = Cli::try_parse_from(sandbox.argv("hooks", args)).unwrap();
+        let mut out = Vec::new();
+        let result = run(cli, build, &mut out).map_err(|e| e.to_string());
+        (result, String::from_utf8(out).unwrap())
+    };
+    let (code, _) = run_with(None, &["apply", "--auto-approve"]);
+    assert_eq!(code, Ok(0));
+    let id = sandbox.state().resources["simx_hook.hook"].id.clone();
+    let (code, _) = run_with(None, &["state", "rm", "simx_hook.hook"]);
+    assert_eq!(code, Ok(0));
+
+    let err = run_with(Some("hook-nope".into()), &["plan"]).0.unwrap_err();
+    assert!(
+        err.contains("import into simx_hook.hook (at tests/engine_cli.rs:")
+            && err.contains("no simx_hook with id \"hook-nope\" exists"),
+        "{err}"
+    );
+    let (code, out) =
+        run_with(Some(id.clone()), &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, Ok(2), "{out}");
+    assert!(out.contains("will be imported"), "{out}");
+    let (code, _) = run_with(Some(id.clone()), &["apply", "--auto-approve"]);
+    assert_eq!(code, Ok(0));
+    assert_eq!(sandbox.state().resources["simx_hook.hook"].id, id);
+    assert_eq!(sandbox.cloud().count().unwrap(), 1);
+    let (code, out) = run_with(Some(id), &["plan", "--detailed-exitcode"]);
+    assert_eq!(code, Ok(0), "{out}");
+}

@@ -616,7 +616,9 @@ fn check_side_references(
                 moved.from
             )));
         }
-        if !resolver.by_address.contains_key(&moved.to) {
+        // The middle of a chain of renames need not be declared.
+        let chained = env.moved.iter().any(|other| other.from == moved.to);
+        if !resolver.by_address.contains_key(&moved.to) && !chained {
             errors.push(CompileError::MissingReference {
                 from: format!("moved from {}", moved.from),
                 argument: "to".into(),

@@ -786,6 +786,25 @@ fn a_move_onto_an_address_in_the_state_is_refused() {
     );
 }
 
+/// A chain of renames kept as history (`main` to `middle`, then `middle`
+/// to `primary`) moves a state at any point of it to the end.
+#[test]
+fn chained_renames_are_followed() {
+    let mut env = Env::new("t");
+    let net = env.add("primary", net());
+    let middle = Address::managed("test_net", "middle");
+    env.moved(middle.clone(), &net);
+    env.moved(Address::managed("test_net", "main"), &middle);
+    let env = env.compile().unwrap();
+    for old in ["test_net.main", "test_net.middle"] {
+        let plan = plan_of(&env, &state(vec![(old, net_state())]));
+        assert_eq!(plan.changes.len(), 1, "{:#?}", plan.changes);
+        let c = change(&plan, "test_net.primary");
+        assert_eq!(c.action, Action::NoOp);
+        assert_eq!(c.moved_from.as_deref(), Some(old));
+    }
+}
+
 #[test]
 fn removed_resources_are_forgotten() {
     let mut env = Env::new("t");

@@ -100,6 +100,21 @@ pub enum PlanError {
         /// Where the import was declared.
         location: SourceLocation,
     },
+    /// An import names an object the cloud does not have.
+    #[error(
+        "import into {address} (at {location}): no {resource_type} with id \
+         {id:?} exists"
+    )]
+    ImportNotFound {
+        /// The import's target.
+        address: String,
+        /// The resource type.
+        resource_type: String,
+        /// The id given.
+        id: String,
+        /// Where the import was declared.
+        location: SourceLocation,
+    },
     /// The plan would destroy or replace a resource that forbids it.
     #[error(
         "{address} (declared at {location}) has prevent_destroy set, but \
@@ -383,6 +398,21 @@ fn variable_values(
     values
 }
 
+/// The renames in the order a chain of them (`a` to `b`, then `b` to `c`)
+/// must be followed: each after the one that moves to its old address.
+fn chain_order(moves: &[crate::env::Moved]) -> Vec<&crate::env::Moved> {
+    let mut left: Vec<&crate::env::Moved> = moves.iter().collect();
+    let mut ordered = Vec::with_capacity(left.len());
+    while !left.is_empty() {
+        let next = left
+            .iter()
+            .position(|m| !left.iter().any(|other| other.to == m.from))
+            .unwrap_or(0);
+        ordered.push(left.remove(next));
+    }
+    ordered
+}
+
 /// The state's resources by address, after the environment's renames, and
 /// the renames applied (old address to new).
 fn state_view<'s>(
@@ -404,7 +434,7 @@ fn state_view<'s>(
         })
         .collect();
     let mut renamed = HashMap::new();
-    for moved in env.moved() {
+    for moved in chain_order(env.moved()) {
         let from = moved.from.to_string();
         let to = moved.to.to_string();
         match (

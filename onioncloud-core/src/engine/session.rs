@@ -29,10 +29,10 @@
 
 use thiserror::Error;
 
-use super::diff::{self, PlanErrors, PlanOptions};
+use super::diff::{self, PlanError, PlanErrors, PlanOptions};
 use super::exec::{self, Event, ExecError, ExecOptions, Observer, Shutdown};
 use super::plan::{Action, Plan};
-use super::provider::{ProviderError, Providers};
+use super::provider::{ErrorKind, ProviderError, Providers};
 use super::state::{JournalEntry, StateDoc};
 use super::store::{LockInfo, StateStore, StoreError};
 use crate::compile::CompiledEnv;
@@ -180,7 +180,61 @@ impl<'a> Session<'a> {
         let mut plan =
             diff::plan(env, &state, &hash, reconcile, self.providers, options)?;
         plan.refreshed = refreshed;
+        self.check_imports(env, &plan).await?;
         Ok(plan)
+    }
+
+    /// Reads every object an import names, so that an id the cloud does
+    /// not have is an error now, at the line of the import, rather than a
+    /// failed apply.
+    async fn check_imports(
+        &self,
+        env: &CompiledEnv,
+        plan: &Plan,
+    ) -> Result<(), SessionError> {
+        let mut missing = Vec::new();
+        for change in &plan.changes {
+            let (Action::Import, Some(id)) = (change.action, &change.id) else {
+                continue;
+            };
+            let provider =
+                self.providers.get(&change.provider).map_err(|error| {
+                    SessionError::Provider {
+                        address: change.address.clone(),
+                        error,
+                    }
+                })?;
+            let found = match provider.read(&change.resource_type, id).await {
+                Ok(found) => found,
+                Err(error) if error.kind == ErrorKind::NotFound => None,
+                Err(error) => {
+                    return Err(SessionError::Provider {
+                        address: change.address.clone(),
+                        error,
+                    });
+                }
+            };
+            if found.is_none() {
+                let location = env
+                    .imports()
+                    .iter()
+                    .find(|i| i.to.to_string() == change.address)
+                    .map(|i| i.location.clone());
+                if let Some(location) = location {
+                    missing.push(PlanError::ImportNotFound {
+                        address: change.address.clone(),
+                        resource_type: change.resource_type.clone(),
+                        id: id.clone(),
+                        location,
+                    });
+                }
+            }
+        }
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(SessionError::Plan(PlanErrors(missing)))
+        }
     }
 
     /// Applies a plan made against the current state, then compacts the
