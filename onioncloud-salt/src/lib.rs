@@ -75,6 +75,8 @@
 //! --local` in a throwaway directory: [`show_sls`](runner::SaltCall::show_sls),
 //! [`apply_test`](runner::SaltCall::apply_test),
 //! [`apply`](runner::SaltCall::apply) and the pillar functions.
+//! [`runner::SaltRunner`] is what applies a minion's highstate during an
+//! apply; [`runner::LocalRunner`] does it with `salt-call --local`.
 
 mod machine;
 mod state;

@@ -163,6 +163,68 @@ impl StateResult {
     }
 }
 
+/// Applies a minion's highstate from a rendered tree and reports the result
+/// of each state. Implementations reach the machine in different ways:
+/// [`LocalRunner`] runs a masterless `salt-call --local` on this machine.
+pub trait SaltRunner: Send + Sync {
+    /// How the runner reaches machines, for messages, like
+    /// `salt-call --local`.
+    fn describe(&self) -> String;
+
+    /// Applies the highstate of `minion_id` from `tree` (as returned by
+    /// [`SaltTree::render`](crate::SaltTree::render)): every role its top
+    /// file assigns. With `test`, Salt only reports what would change.
+    /// Failed states are results with `result: Some(false)`, not errors.
+    fn apply_highstate(
+        &self,
+        tree: &BTreeMap<PathBuf, String>,
+        minion_id: &str,
+        test: bool,
+    ) -> Result<Vec<StateResult>, RunnerError>;
+}
+
+/// A [`SaltRunner`] that applies each minion's states to this machine with
+/// a masterless `salt-call --local`, in a fresh scratch directory per run.
+#[derive(Debug, Clone)]
+pub struct LocalRunner {
+    program: PathBuf,
+    timeout: Duration,
+}
+
+impl LocalRunner {
+    /// A runner using the `salt-call` at `program`, with a timeout of
+    /// 600 s per run.
+    pub fn new(program: impl Into<PathBuf>) -> Self {
+        LocalRunner {
+            program: program.into(),
+            timeout: Duration::from_secs(600),
+        }
+    }
+
+    /// Kills runs that take longer than this.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+}
+
+impl SaltRunner for LocalRunner {
+    fn describe(&self) -> String {
+        format!("{} --local", self.program.display())
+    }
+
+    fn apply_highstate(
+        &self,
+        tree: &BTreeMap<PathBuf, String>,
+        minion_id: &str,
+        test: bool,
+    ) -> Result<Vec<StateResult>, RunnerError> {
+        let call = SaltCall::new(&self.program, tree, minion_id)?
+            .with_timeout(self.timeout);
+        call.apply_with(None, test)
+    }
+}
+
 /// A masterless `salt-call` over one rendered tree, acting as one minion.
 ///
 /// The scratch directory is deleted when the value is dropped.
