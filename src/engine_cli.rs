@@ -19,9 +19,10 @@ use onioncloud_core::engine::plan::{Action, PLAN_FORMAT, Plan};
 use onioncloud_core::engine::provider::{Providers, provider_config_of};
 use onioncloud_core::engine::session::{Session, SessionError};
 use onioncloud_core::engine::sim::{SimCloud, SimConfig};
-use onioncloud_core::engine::state::JournalEntry;
+use onioncloud_core::engine::state::{JournalEntry, StateDoc};
 use onioncloud_core::engine::store::StateStore;
 use onioncloud_core::engine::store::local::LocalStore;
+use onioncloud_salt::runner::{LocalRunner, SaltRunner, locate_salt_call};
 use serde_json::Value as Json;
 
 /// Where the engine keeps state and which clouds it talks to; shared by
@@ -87,6 +88,31 @@ pub struct ApplyArgs {
     /// progress bar.
     #[arg(long)]
     pub json: bool,
+
+    /// How to configure the machines with Salt once the infrastructure
+    /// is applied: `ssh` (salt-ssh, with the roster of the machines the
+    /// environment created), `local` (a masterless salt-call on this
+    /// machine, for sandboxes and tests) or `off`. By default `off` with
+    /// `--provider sim`, whose machines do not exist, else `ssh`.
+    #[arg(long, value_enum, value_name = "RUNNER")]
+    pub salt: Option<SaltMode>,
+
+    /// Run Salt in test mode only (`state.apply test=True`): report what
+    /// it would change, change nothing.
+    #[arg(long)]
+    pub salt_test: bool,
+}
+
+/// How `apply` runs Salt on the machines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SaltMode {
+    /// Do not run Salt.
+    Off,
+    /// A masterless `salt-call --local` on this machine, once per
+    /// machine of the environment.
+    Local,
+    /// `salt-ssh`, reaching each machine over SSH.
+    Ssh,
 }
 
 /// Options of commands that plan.
@@ -164,6 +190,9 @@ pub enum EngineCliError {
     /// Bad input on the command line.
     #[error("{0}")]
     Usage(String),
+    /// The Salt trees cannot be synthesized from the deployed state.
+    #[error("cannot configure the machines")]
+    Salt(#[source] Box<onioncloud_salt::MachineError>),
     /// The user did not confirm.
     #[error("{0} cancelled")]
     Cancelled(&'static str),
@@ -796,22 +825,112 @@ pub(crate) fn apply(
             session.close().await?;
             outcome
         });
-    let Some(summary) = result? else {
-        if args.json {
-            write(out, &format!("{}\n", summary_json(None)))?;
-        }
-        return Ok(0);
-    };
+    let summary = result?;
     if args.json {
-        write(out, &format!("{}\n", summary_json(Some(&summary))))?;
-    } else {
-        write(out, &render_summary(&summary, destroy))?;
+        write(out, &format!("{}\n", summary_json(summary.as_ref())))?;
+    } else if let Some(summary) = &summary {
+        write(out, &render_summary(summary, destroy))?;
     }
-    Ok(if summary.failed.is_empty() && !summary.interrupted {
-        0
+    let complete = summary
+        .as_ref()
+        .is_none_or(|s| s.failed.is_empty() && !s.interrupted);
+    if !complete {
+        return Ok(1);
+    }
+    if destroy {
+        return Ok(0);
+    }
+
+    // The machines are configured once their infrastructure is whole:
+    // only then are the pillar values that come from it known.
+    let mut variables: BTreeMap<String, Json> = env
+        .variables()
+        .iter()
+        .filter_map(|v| Some((v.name.to_string(), v.default.clone()?)))
+        .collect();
+    match &saved {
+        Some(plan) => variables.extend(plan.variables.clone()),
+        None => variables.extend(options.variables.clone()),
+    }
+    let state = match summary {
+        Some(summary) => summary.state,
+        None => engine
+            .runtime
+            .block_on(engine.store.read())
+            .map_err(SessionError::from)?
+            .unwrap_or_else(|| StateDoc::new(StateDoc::new_lineage())),
+    };
+    let configured =
+        configure_machines(engine, env, &state, &variables, args, out)?;
+    Ok(if configured { 0 } else { 1 })
+}
+
+/// Runs Salt on the machines of `env` after an apply, as `--salt` and
+/// `--salt-test` ask, and prints the report. Returns whether every
+/// machine was configured.
+fn configure_machines(
+    engine: &Engine,
+    env: &CompiledEnv,
+    state: &StateDoc,
+    variables: &BTreeMap<String, Json>,
+    args: &ApplyArgs,
+    out: &mut dyn std::io::Write,
+) -> Result<bool, EngineCliError> {
+    let machines = env
+        .configurations()
+        .iter()
+        .filter(|decl| decl.configuration.system() == "salt")
+        .count();
+    if machines == 0 {
+        return Ok(true);
+    }
+    let default = if engine.sim().is_some() {
+        SaltMode::Off
     } else {
-        1
-    })
+        SaltMode::Ssh
+    };
+    let runner: Box<dyn SaltRunner> = match args.salt.unwrap_or(default) {
+        SaltMode::Off => {
+            if args.salt.is_none() && !args.json {
+                eprintln!(
+                    "note: Salt was not run: the simulated cloud's machines \
+                     do not exist (`--salt local` applies their roles to \
+                     this machine instead)"
+                );
+            }
+            return Ok(true);
+        }
+        SaltMode::Local => {
+            let program = locate_salt_call().ok_or_else(|| {
+                EngineCliError::Usage(
+                    "--salt local needs salt-call: set ONIONCLOUD_SALT_CALL, \
+                     run scripts/install-tools.sh, or put salt-call on PATH"
+                        .to_owned(),
+                )
+            })?;
+            Box::new(LocalRunner::new(program))
+        }
+        SaltMode::Ssh => {
+            return Err(EngineCliError::Usage(
+                "--salt ssh is not available yet".to_owned(),
+            ));
+        }
+    };
+    let report = crate::configure::configure(
+        env,
+        state,
+        variables,
+        runner.as_ref(),
+        args.salt_test,
+    )
+    .map_err(|source| EngineCliError::Salt(Box::new(source)))?;
+    if args.json {
+        let event = crate::configure::report_json(&report);
+        write(out, &format!("{event}\n"))?;
+    } else {
+        write(out, &crate::configure::render_report(&report))?;
+    }
+    Ok(report.succeeded())
 }
 
 /// Gives a saved plan the values of its sensitive variables, which plan

@@ -22,6 +22,7 @@ pub use onioncloud_providers as providers;
 pub use onioncloud_salt as salt;
 
 pub mod cli;
+pub mod configure;
 pub mod engine_cli;
 pub mod synth;
 

@@ -86,7 +86,10 @@ mod yaml;
 
 pub mod runner;
 
-pub use machine::{ConfiguredMachine, Machine, MachineError, sdb_uri, synth};
+pub use machine::{
+    ConfiguredMachine, Deployed, DeployedMinion, DeployedSalt, Machine,
+    MachineError, sdb_uri, synth, synth_deployed,
+};
 pub use state::{
     CmdRun, FileDirectory, FileManaged, PkgInstalled, Requisite,
     ServiceRunning, State, StateError, StateRef, UserPresent,

@@ -4,18 +4,22 @@
 //! A [`Machine`] is attached to a compute resource with
 //! `env.configure(&vm, Machine::new().role(&web))`. Pillar values may come
 //! from the infrastructure (`db.address()`); those are known only after
-//! apply, so synthesis writes them as `null` and lists their keys under
-//! `onioncloud:pending`. Secrets become `sdb://` URIs, never values.
+//! apply, so [`synth`] writes them as `null` and lists their keys under
+//! `onioncloud:pending`; [`synth_deployed`] fills them in from the state an
+//! apply left. Secrets become `sdb://` URIs, never values.
 
 use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+use onioncloud_core::engine::plan::attribute_path;
+use onioncloud_core::engine::state::StateDoc;
 use onioncloud_core::{
     CompiledEnv, Configuration, Input, SecretRef, SecretStore, SourceLocation,
     Value,
 };
 use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
 
 use crate::{Role, SaltTree, SaltValue, TreeError};
 
@@ -153,6 +157,50 @@ pub enum MachineError {
         /// The machine.
         machine: Box<ConfiguredMachine>,
     },
+    /// A pillar value refers to a secret held as a plain value: a
+    /// sensitive variable or a resource attribute the state marks
+    /// sensitive. Pillar files are written to disk, so secrets reach
+    /// machines only as secret references (`sdb://`).
+    #[error(
+        "pillar key `{key}` of {machine} would carry the sensitive value \
+         {what}; give machines secrets as secret references instead"
+    )]
+    SensitivePillar {
+        /// The key, with the path inside it for nested values.
+        key: String,
+        /// The variable or attribute, like `var.db_password`.
+        what: String,
+        /// The machine.
+        machine: Box<ConfiguredMachine>,
+    },
+    /// A pillar value refers to an attribute the deployed resource does
+    /// not have.
+    #[error(
+        "pillar key `{key}` of {machine} refers to {reference}, which the \
+         deployed resource does not have"
+    )]
+    MissingAttribute {
+        /// The key, with the path inside it for nested values.
+        key: String,
+        /// The reference, like `aws_db_instance.orders.address`.
+        reference: String,
+        /// The machine.
+        machine: Box<ConfiguredMachine>,
+    },
+}
+
+/// What is known of the infrastructure once it is deployed: the state an
+/// apply left and the values of the environment's variables. With it,
+/// [`synth_deployed`] fills in pillar values that come from the
+/// infrastructure.
+#[derive(Debug, Clone, Copy)]
+pub struct Deployed<'a> {
+    /// The environment's state.
+    pub state: &'a StateDoc,
+    /// The values of the environment's variables, by name. Sensitive
+    /// variables may be left out: a pillar value that needs one is an
+    /// error either way.
+    pub variables: &'a BTreeMap<String, Json>,
 }
 
 /// The Salt configuration of one machine: its roles, its pillar, and
@@ -260,48 +308,94 @@ fn first_non_finite(value: &Value, path: &str) -> Option<String> {
     }
 }
 
-/// A number in a pillar value that a [`SaltValue`] cannot hold.
-struct Unrepresentable {
-    /// Where, like `port` or `ports[2]`.
-    path: String,
-    /// The number.
-    number: String,
+/// Why a pillar value cannot be written.
+enum PillarProblem {
+    /// A number a [`SaltValue`] cannot hold.
+    Unrepresentable {
+        /// Where, like `port` or `ports[2]`.
+        path: String,
+        /// The number.
+        number: String,
+    },
+    /// A plain value that is a secret.
+    Sensitive {
+        /// Where.
+        path: String,
+        /// The variable or attribute.
+        what: String,
+    },
+    /// A reference to an attribute the deployed resource lacks.
+    Missing {
+        /// Where.
+        path: String,
+        /// The reference.
+        reference: String,
+    },
 }
 
-/// A pillar value at `path`, or `None` when it is known only after apply.
+impl PillarProblem {
+    fn into_error(self, machine: Box<ConfiguredMachine>) -> MachineError {
+        match self {
+            PillarProblem::Unrepresentable { path, number } => {
+                MachineError::NumberOutOfRange {
+                    key: path,
+                    number,
+                    machine,
+                }
+            }
+            PillarProblem::Sensitive { path, what } => {
+                MachineError::SensitivePillar {
+                    key: path,
+                    what,
+                    machine,
+                }
+            }
+            PillarProblem::Missing { path, reference } => {
+                MachineError::MissingAttribute {
+                    key: path,
+                    reference,
+                    machine,
+                }
+            }
+        }
+    }
+}
+
+/// What pillar values are resolved against.
+struct PillarContext<'a> {
+    /// The deployed infrastructure, when known.
+    deployed: Option<Deployed<'a>>,
+    /// The names of the environment's sensitive variables.
+    sensitive_variables: BTreeSet<&'a str>,
+}
+
+/// A pillar value at `path`, or `None` when it is not known yet.
 fn pillar_value(
     value: &Value,
     path: &str,
-) -> Result<Option<SaltValue>, Unrepresentable> {
+    context: &PillarContext<'_>,
+) -> Result<Option<SaltValue>, PillarProblem> {
+    let unrepresentable = |number: String| PillarProblem::Unrepresentable {
+        path: path.to_owned(),
+        number,
+    };
     Ok(Some(match value {
         Value::Null => SaltValue::Null,
         Value::Bool(b) => SaltValue::Bool(*b),
         Value::Number(n) => {
-            let float = n.as_f64().filter(|float| float.is_finite());
-            match (n.as_i64(), float) {
-                (Some(int), _) => SaltValue::Int(int),
-                (None, Some(float)) if n.is_f64() => SaltValue::Float(float),
-                _ => {
-                    return Err(Unrepresentable {
-                        path: path.to_owned(),
-                        number: n.to_string(),
-                    });
-                }
-            }
+            let json = Json::Number(n.clone());
+            SaltValue::from_json(&json)
+                .map_err(|_| unrepresentable(n.to_string()))?
         }
         Value::String(s) => SaltValue::String(s.clone()),
         // Refused, with its path, before conversion.
-        Value::NonFinite(text) => {
-            return Err(Unrepresentable {
-                path: path.to_owned(),
-                number: text.clone(),
-            });
-        }
+        Value::NonFinite(text) => return Err(unrepresentable(text.clone())),
         Value::Secret(secret) => SaltValue::String(sdb_uri(secret)),
         Value::List(items) => {
             let mut list = Vec::with_capacity(items.len());
             for (index, item) in items.iter().enumerate() {
-                match pillar_value(item, &format!("{path}[{index}]"))? {
+                let at = format!("{path}[{index}]");
+                match pillar_value(item, &at, context)? {
                     Some(item) => list.push(item),
                     None => return Ok(None),
                 }
@@ -311,7 +405,8 @@ fn pillar_value(
         Value::Map(map) => {
             let mut entries = BTreeMap::new();
             for (key, item) in map {
-                match pillar_value(item, &format!("{path}.{key}"))? {
+                let at = format!("{path}.{key}");
+                match pillar_value(item, &at, context)? {
                     Some(item) => entries.insert(key.clone(), item),
                     None => return Ok(None),
                 };
@@ -321,20 +416,72 @@ fn pillar_value(
         Value::Concat(parts) => {
             let mut text = String::new();
             for (index, part) in parts.iter().enumerate() {
-                match pillar_value(part, &format!("{path}[{index}]"))? {
+                let at = format!("{path}[{index}]");
+                match pillar_value(part, &at, context)? {
                     Some(SaltValue::String(s)) => text.push_str(&s),
-                    _ => return Ok(None),
+                    Some(SaltValue::Null) | None => return Ok(None),
+                    Some(other) => text.push_str(&other.to_json().to_string()),
                 }
             }
             SaltValue::String(text)
         }
-        Value::Ref(_)
-        | Value::Variable(_)
-        | Value::Expr(_)
-        | Value::Unknown => {
-            return Ok(None);
+        Value::Variable(name) => {
+            if context.sensitive_variables.contains(name.as_str()) {
+                return Err(PillarProblem::Sensitive {
+                    path: path.to_owned(),
+                    what: format!("var.{name}"),
+                });
+            }
+            let Some(deployed) = &context.deployed else {
+                return Ok(None);
+            };
+            match deployed.variables.get(name.as_str()) {
+                Some(json) => from_deployed_json(json, path)?,
+                None => return Ok(None),
+            }
         }
+        Value::Ref(reference) => {
+            let Some(deployed) = &context.deployed else {
+                return Ok(None);
+            };
+            let address = reference.address.to_string();
+            let Some(resource) = deployed.state.resources.get(&address) else {
+                return Ok(None);
+            };
+            let attribute = &reference.attr;
+            let root = attribute
+                .split(['.', '['])
+                .next()
+                .unwrap_or(attribute.as_str());
+            if resource.sensitive_attributes.iter().any(|s| s == root) {
+                return Err(PillarProblem::Sensitive {
+                    path: path.to_owned(),
+                    what: reference.to_string(),
+                });
+            }
+            match attribute_path(&resource.attributes, attribute) {
+                Some(json) => from_deployed_json(json, path)?,
+                None => {
+                    return Err(PillarProblem::Missing {
+                        path: path.to_owned(),
+                        reference: reference.to_string(),
+                    });
+                }
+            }
+        }
+        Value::Expr(_) | Value::Unknown => return Ok(None),
     }))
+}
+
+/// A pillar value from a deployed attribute or variable value.
+fn from_deployed_json(
+    json: &Json,
+    path: &str,
+) -> Result<SaltValue, PillarProblem> {
+    SaltValue::from_json(json).map_err(|_| PillarProblem::Unrepresentable {
+        path: path.to_owned(),
+        number: json.to_string(),
+    })
 }
 
 /// One `env.configure(&machine, Machine…)`, as synthesis placed it.
@@ -396,6 +543,67 @@ struct Metadata {
 pub fn synth(
     env: &CompiledEnv,
 ) -> Result<BTreeMap<PathBuf, String>, MachineError> {
+    let context = PillarContext::new(env, None);
+    Ok(synthesize(env, &context)?.files)
+}
+
+/// The Salt and pillar trees of an environment whose infrastructure is
+/// deployed, with each machine's minion id, address and the pillar keys
+/// still not known.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeployedSalt {
+    /// The files, as [`synth`] lays them out.
+    pub files: BTreeMap<PathBuf, String>,
+    /// The machines, by minion id.
+    pub minions: BTreeMap<String, DeployedMinion>,
+}
+
+/// One machine of a [`DeployedSalt`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeployedMinion {
+    /// The machine's resource address.
+    pub address: String,
+    /// Pillar keys whose values are still not known (a reference to a
+    /// resource the state does not hold, a raw Terraform expression).
+    /// Salt must not run on the machine while any is left.
+    pub pending: Vec<String>,
+}
+
+/// Like [`synth`], with the pillar values that come from the
+/// infrastructure filled in from `deployed`.
+///
+/// # Errors
+///
+/// Those of [`synth`], and a pillar value that would carry a sensitive
+/// variable or attribute, or refers to an attribute the deployed resource
+/// lacks.
+pub fn synth_deployed(
+    env: &CompiledEnv,
+    deployed: Deployed<'_>,
+) -> Result<DeployedSalt, MachineError> {
+    let context = PillarContext::new(env, Some(deployed));
+    synthesize(env, &context)
+}
+
+impl<'a> PillarContext<'a> {
+    fn new(env: &'a CompiledEnv, deployed: Option<Deployed<'a>>) -> Self {
+        let sensitive_variables = env
+            .variables()
+            .iter()
+            .filter(|variable| variable.sensitive)
+            .map(|variable| variable.name.as_str())
+            .collect();
+        PillarContext {
+            deployed,
+            sensitive_variables,
+        }
+    }
+}
+
+fn synthesize(
+    env: &CompiledEnv,
+    context: &PillarContext<'_>,
+) -> Result<DeployedSalt, MachineError> {
     let mut tree = SaltTree::new();
     let mut placed: Vec<Placed<'_>> = Vec::new();
     let mut machines: Vec<&Machine> = Vec::new();
@@ -478,7 +686,7 @@ pub fn synth(
             pending: BTreeSet::new(),
         });
         for (key, value) in &machine.pillar {
-            let value = match pillar_value(value, key) {
+            let value = match pillar_value(value, key, context) {
                 Ok(Some(value)) => {
                     meta.pending.remove(key);
                     value
@@ -487,12 +695,10 @@ pub fn synth(
                     meta.pending.insert(key.clone());
                     SaltValue::Null
                 }
-                Err(Unrepresentable { path, number }) => {
-                    return Err(MachineError::NumberOutOfRange {
-                        key: path,
-                        number,
-                        machine: configured(address, location),
-                    });
+                Err(problem) => {
+                    return Err(
+                        problem.into_error(configured(address, location))
+                    );
                 }
             };
             tree.set_pillar(minion.clone(), key.clone(), value);
@@ -508,23 +714,40 @@ pub fn synth(
             roles: &machine.roles,
         });
     }
+    let mut minions = BTreeMap::new();
     if placed.is_empty() {
-        return Ok(BTreeMap::new());
+        return Ok(DeployedSalt {
+            files: BTreeMap::new(),
+            minions,
+        });
     }
     for (minion, meta) in metadata {
-        let pending = meta.pending.into_iter().map(SaltValue::String);
+        let pending: Vec<String> = meta.pending.into_iter().collect();
+        let listed = pending.iter().cloned().map(SaltValue::String);
         let entries = BTreeMap::from([
-            ("address".to_owned(), SaltValue::String(meta.address)),
+            (
+                "address".to_owned(),
+                SaltValue::String(meta.address.clone()),
+            ),
             (
                 "environment".to_owned(),
                 SaltValue::String(env.name().to_owned()),
             ),
-            ("pending".to_owned(), SaltValue::List(pending.collect())),
+            ("pending".to_owned(), SaltValue::List(listed.collect())),
         ]);
-        tree.set_pillar(minion, METADATA_KEY, SaltValue::Map(entries));
+        tree.set_pillar(minion.clone(), METADATA_KEY, SaltValue::Map(entries));
+        minions.insert(
+            minion,
+            DeployedMinion {
+                address: meta.address,
+                pending,
+            },
+        );
     }
-    tree.render()
-        .map_err(|source| attribute(source, &placed, env.name()))
+    let files = tree
+        .render()
+        .map_err(|source| attribute(source, &placed, env.name()))?;
+    Ok(DeployedSalt { files, minions })
 }
 
 /// Turns a tree error into a [`MachineError`] naming the machines at

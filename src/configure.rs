@@ -1,0 +1,241 @@
+//! Configuring the machines with Salt once their infrastructure exists.
+//!
+//! After the infrastructure part of `apply`, the pillar values that come
+//! from it (addresses, endpoints, bucket names) are known: they are in the
+//! state. [`configure`] synthesizes the Salt and pillar trees with those
+//! values filled in and applies each machine's highstate through a
+//! [`SaltRunner`]: `salt-ssh` for the machines the environment created,
+//! or a masterless `salt-call --local` on this machine, for sandboxes and
+//! tests. The outcome is a [`SaltReport`] per machine, rendered in the
+//! apply summary.
+
+use std::collections::BTreeMap;
+
+use onioncloud_core::CompiledEnv;
+use onioncloud_core::engine::state::StateDoc;
+use onioncloud_salt::runner::{SaltRunner, StateResult};
+use onioncloud_salt::{Deployed, MachineError, synth_deployed};
+use serde_json::Value as Json;
+
+/// What Salt did on one machine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MinionReport {
+    /// The minion id.
+    pub minion: String,
+    /// The machine's resource address.
+    pub address: String,
+    /// The results of its states, in the order Salt ran them, or why Salt
+    /// could not run on it.
+    pub outcome: Result<Vec<StateResult>, String>,
+}
+
+impl MinionReport {
+    /// The states that failed.
+    pub fn failed(&self) -> impl Iterator<Item = &StateResult> {
+        self.outcome
+            .iter()
+            .flatten()
+            .filter(|result| result.result == Some(false))
+    }
+
+    /// Whether Salt ran and no state failed.
+    pub fn succeeded(&self) -> bool {
+        self.outcome.is_ok() && self.failed().next().is_none()
+    }
+}
+
+/// What Salt did on every machine of an environment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SaltReport {
+    /// How Salt reached the machines, like `salt-call --local`.
+    pub runner: String,
+    /// Whether Salt only reported what it would change.
+    pub test: bool,
+    /// One report per machine, by minion id.
+    pub minions: Vec<MinionReport>,
+}
+
+impl SaltReport {
+    /// Whether every machine was configured without a failed state.
+    pub fn succeeded(&self) -> bool {
+        self.minions.iter().all(MinionReport::succeeded)
+    }
+}
+
+/// Synthesizes the Salt trees from the deployed `state` and applies every
+/// machine's highstate with `runner`; with `test`, Salt only reports what
+/// would change. Machines are configured one after the other, in minion
+/// id order; a machine whose pillar still waits for values, or on which
+/// Salt cannot run, is reported as failed and the others still run.
+///
+/// # Errors
+///
+/// Fails when the trees cannot be synthesized: see
+/// [`synth_deployed`].
+pub fn configure(
+    env: &CompiledEnv,
+    state: &StateDoc,
+    variables: &BTreeMap<String, Json>,
+    runner: &dyn SaltRunner,
+    test: bool,
+) -> Result<SaltReport, MachineError> {
+    let deployed = Deployed { state, variables };
+    let salt = synth_deployed(env, deployed)?;
+    let mut minions = Vec::new();
+    for (minion, machine) in &salt.minions {
+        let outcome = if machine.pending.is_empty() {
+            tracing::info!(minion = %minion, runner = %runner.describe(),
+                test, "applying the highstate");
+            runner
+                .apply_highstate(&salt.files, minion, test)
+                .map_err(|error| error_chain(&error))
+        } else {
+            Err(format!(
+                "pillar keys still unknown after apply: {}",
+                machine.pending.join(", ")
+            ))
+        };
+        minions.push(MinionReport {
+            minion: minion.clone(),
+            address: machine.address.clone(),
+            outcome,
+        });
+    }
+    Ok(SaltReport {
+        runner: runner.describe(),
+        test,
+        minions,
+    })
+}
+
+/// An error and its causes, joined with `: `.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        text.push_str(": ");
+        text.push_str(&next.to_string());
+        cause = next.source();
+    }
+    text
+}
+
+/// The comment Salt gives an `onchanges` state it skipped because none of
+/// its targets changed.
+const ONCHANGES_SKIPPED: &str = "none of the onchanges reqs changed";
+
+/// The report as text for the apply summary: a line per machine, a line
+/// per failed state with its id, function and Salt's comment, and in test
+/// mode a note on states Salt skipped for want of changes.
+pub fn render_report(report: &SaltReport) -> String {
+    let mode = if report.test { ", test mode" } else { "" };
+    let mut text = format!("\nSalt ({}{mode}):\n", report.runner);
+    let mut skipped_in_test = 0;
+    for minion in &report.minions {
+        let results = match &minion.outcome {
+            Ok(results) => results,
+            Err(reason) => {
+                text.push_str(&format!(
+                    "  {} ({}): not configured: {reason}\n",
+                    minion.minion, minion.address
+                ));
+                continue;
+            }
+        };
+        let failed = minion.failed().count();
+        let changed = results
+            .iter()
+            .filter(|r| {
+                r.result != Some(false)
+                    && (r.has_changes() || r.result.is_none())
+            })
+            .count();
+        let verb = if report.test {
+            "would change"
+        } else {
+            "changed"
+        };
+        text.push_str(&format!(
+            "  {} ({}): {} states, {changed} {verb}, {failed} failed\n",
+            minion.minion,
+            minion.address,
+            results.len(),
+        ));
+        for result in minion.failed() {
+            text.push_str(&format!(
+                "    failed: {} ({}): {}\n",
+                result.id,
+                result.function,
+                result.comment.replace('\n', "\n            ")
+            ));
+        }
+        skipped_in_test += results
+            .iter()
+            .filter(|r| report.test && r.comment.contains(ONCHANGES_SKIPPED))
+            .count();
+    }
+    if skipped_in_test > 0 {
+        text.push_str(&format!(
+            "  note: in test mode some states report no changes even \
+             though a real run would make them, so {skipped_in_test} \
+             state(s) with `onchanges` requisites show as not run; a real \
+             apply runs them.\n"
+        ));
+    }
+    let failed = report.minions.iter().filter(|m| !m.succeeded()).count();
+    let total = report.minions.len();
+    if failed == 0 {
+        text.push_str(&format!(
+            "Salt complete! Machines: {total} configured, 0 failed.\n"
+        ));
+    } else {
+        text.push_str(&format!(
+            "Salt failed. Machines: {} configured, {failed} failed.\n",
+            total - failed
+        ));
+    }
+    text
+}
+
+/// The report as one JSON event for `--json`.
+pub fn report_json(report: &SaltReport) -> Json {
+    let minions: Vec<Json> = report
+        .minions
+        .iter()
+        .map(|minion| {
+            let (states, error) = match &minion.outcome {
+                Ok(results) => (
+                    results
+                        .iter()
+                        .map(|r| {
+                            serde_json::json!({
+                                "id": r.id,
+                                "function": r.function,
+                                "name": r.name,
+                                "result": r.result,
+                                "changed": r.has_changes(),
+                                "comment": r.comment,
+                            })
+                        })
+                        .collect::<Vec<_>>(),
+                    None,
+                ),
+                Err(reason) => (Vec::new(), Some(reason.clone())),
+            };
+            serde_json::json!({
+                "minion": minion.minion,
+                "address": minion.address,
+                "succeeded": minion.succeeded(),
+                "error": error,
+                "states": states,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "event": "salt",
+        "runner": report.runner,
+        "test": report.test,
+        "succeeded": report.succeeded(),
+        "minions": minions,
+    })
+}
