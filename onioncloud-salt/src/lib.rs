@@ -94,5 +94,5 @@ pub use state::{
     CmdRun, FileDirectory, FileManaged, PkgInstalled, Requisite,
     ServiceRunning, State, StateError, StateRef, UserPresent,
 };
-pub use tree::{Role, SaltTree, TreeError};
+pub use tree::{CycleStep, Origin, Role, SaltTree, Target, TreeError};
 pub use value::{SaltValue, ValueError};

@@ -767,6 +767,7 @@ fn attribute(
     };
     let (first, second) = match &source {
         TreeError::BadMinionId { id } => (of_minion(id), None),
+        TreeError::BadTarget { .. } => (None, None),
         TreeError::PillarFileClash { first, second, .. } => {
             (of_minion(first), of_minion(second))
         }
@@ -776,14 +777,15 @@ fn attribute(
             (giving(None, role), None)
         }
         TreeError::RoleConflict { name } => conflicting_roles(placed, name),
-        TreeError::DuplicateStateOnMinion {
-            minion,
-            second_role: role,
+        TreeError::DuplicateStateId {
+            first_role,
+            second_role,
             ..
-        }
-        | TreeError::MissingRequisite { minion, role, .. } => {
+        } => (giving(None, first_role), giving(None, second_role)),
+        TreeError::MissingRequisite { minion, role, .. } => {
             (giving(Some(minion), role), None)
         }
+        TreeError::RequisiteCycle { minion, .. } => (of_minion(minion), None),
     };
     let source = Box::new(source);
     match (first, second) {

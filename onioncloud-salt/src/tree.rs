@@ -3,6 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+use onioncloud_core::SourceLocation;
+
 use crate::state::{Requisite, State, StateError, StateRef};
 use crate::value::SaltValue;
 use crate::yaml::{self, Node};
@@ -41,6 +43,13 @@ pub enum TreeError {
         /// The shared file name.
         file: String,
     },
+    /// A top file target expression is empty or spans lines, or a list
+    /// target has an empty id or one with a comma or space.
+    #[error("top file target {target} is invalid")]
+    BadTarget {
+        /// The target, like ``compound `G@os:Debian and web-*` ``.
+        target: String,
+    },
     /// Two different roles were given the same name.
     #[error("role `{name}` is defined twice with different states")]
     RoleConflict {
@@ -68,32 +77,53 @@ pub enum TreeError {
         /// The repeated id.
         id: String,
     },
-    /// Two roles given to one minion both have a state with the same id
-    /// (Salt requires ids to be unique across the SLS files one minion
-    /// receives, whatever their modules).
+    /// Two roles of the tree both have a state with the same id. Salt
+    /// rejects an id that two SLS files of one highstate declare
+    /// ("Detected conflicting IDs"), whatever their modules; ids are kept
+    /// unique across the whole tree, so that any set of roles can be given
+    /// to one minion, or included by another role, later.
     #[error(
-        "minion `{minion}` receives state id `{id}` from both role \
-         `{first_role}` and role `{second_role}`"
+        "state id `{id}` is used by role `{first_role}` ({first_location}) \
+         and by role `{second_role}` ({second_location}); state ids must be \
+         unique across the tree"
     )]
-    DuplicateStateOnMinion {
-        /// The minion id.
-        minion: String,
+    DuplicateStateId {
         /// The repeated state id.
         id: String,
         /// The first role with that id.
         first_role: String,
+        /// Where the first state was added.
+        first_location: Origin,
         /// The second role with that id.
         second_role: String,
+        /// Where the second state was added.
+        second_location: Origin,
+    },
+    /// The requisites of one minion's states form a cycle, which Salt
+    /// refuses as a recursive requisite. One shortest cycle is reported.
+    #[error(
+        "the requisites of minion `{minion}` form a cycle:{}",
+        display_cycle(cycle)
+    )]
+    RequisiteCycle {
+        /// The minion id, or the target expression of a targeted group.
+        minion: String,
+        /// The cycle: each step's state must run after the next step's;
+        /// the last step leads back to the first.
+        cycle: Vec<CycleStep>,
     },
     /// A requisite points at a state the minion does not receive.
     #[error(
         "state `{state}` (role `{role}`) has a {kind} requisite on \
-         `{target}` (role `{target_role}`), which minion `{minion}` does \
-         not receive"
+         `{target}` (role `{target_role}`), which {receiver} does not \
+         receive"
     )]
     MissingRequisite {
-        /// The minion id.
+        /// The minion id, or for roles given to a target, the target.
         minion: String,
+        /// Who receives the state holding the requisite, like
+        /// ``minion `m1` `` or ``the target grain `role:web` ``.
+        receiver: String,
         /// The role of the state holding the requisite.
         role: String,
         /// The id of the state holding the requisite.
@@ -107,13 +137,111 @@ pub enum TreeError {
     },
 }
 
+/// Where a state was declared: the line of Rust code that added it, or
+/// the SLS file and line it was read from.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+pub struct Origin {
+    /// The file.
+    pub file: String,
+    /// The line, from 1; 0 when unknown.
+    pub line: u32,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.file.is_empty(), self.line) {
+            (true, _) => formatter.write_str("added at an unknown place"),
+            (false, 0) => write!(formatter, "added in {}", self.file),
+            (false, line) => write!(formatter, "added at {}:{line}", self.file),
+        }
+    }
+}
+
+impl From<SourceLocation> for Origin {
+    fn from(location: SourceLocation) -> Self {
+        Origin {
+            file: location.file,
+            line: location.line,
+        }
+    }
+}
+
+/// One step of a [`TreeError::RequisiteCycle`]: a state, and the
+/// requisite that makes it run after the state of the next step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CycleStep {
+    /// The state, like `nginx` (`service` in role `web`).
+    pub state: StateRef,
+    /// Where it was added.
+    pub origin: Origin,
+    /// The requisite keyword as written, like `watch` or `require_in`.
+    pub requisite: Requisite,
+    /// Whether the requisite is written on the next step's state (an
+    /// `_in` or `prereq` form) rather than on this one.
+    pub written_on_next: bool,
+}
+
+fn display_cycle(cycle: &[CycleStep]) -> String {
+    let mut text = String::new();
+    for (index, step) in cycle.iter().enumerate() {
+        let next = &cycle[(index + 1) % cycle.len()];
+        let (holder, other) = if step.written_on_next {
+            (&next.state, &step.state)
+        } else {
+            (&step.state, &next.state)
+        };
+        text.push_str(&format!(
+            "\n  `{}` ({} in role `{}`, {}) runs after `{}` ({} in role \
+             `{}`): `{}` has {} `{}`",
+            step.state.id,
+            step.state.module,
+            step.state.role,
+            step.origin,
+            next.state.id,
+            next.state.module,
+            next.state.role,
+            holder.id,
+            step.requisite,
+            other.id,
+        ));
+    }
+    text
+}
+
 /// A named set of states: one SLS file, `roles/<name>.sls`.
 ///
 /// Adding a state returns a [`StateRef`] for requisites of later states.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+/// Two roles are equal when their names, states and includes are: where
+/// the states were added does not matter.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Role {
     name: String,
     states: Vec<State>,
+    /// Where each state was added, in the order of `states`.
+    #[serde(default)]
+    origins: Vec<Origin>,
+    /// Roles included without a requisite into them.
+    #[serde(default)]
+    includes: BTreeSet<String>,
+}
+
+impl PartialEq for Role {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.states == other.states
+            && self.includes == other.includes
+    }
 }
 
 impl Role {
@@ -122,6 +250,8 @@ impl Role {
         Role {
             name: name.into(),
             states: Vec::new(),
+            origins: Vec::new(),
+            includes: BTreeSet::new(),
         }
     }
 
@@ -135,7 +265,20 @@ impl Role {
     /// requisites, not by the order they were added in. Two states with the
     /// same id and module are reported when the tree is rendered; give one
     /// of them another id with `.id(...)`.
+    ///
+    /// Errors about the state name the line of the call.
+    #[track_caller]
     pub fn add(&mut self, state: impl Into<State>) -> StateRef {
+        self.add_from(state, SourceLocation::caller().into())
+    }
+
+    /// Adds a state declared at `origin`, such as the SLS file and line
+    /// it was read from, and returns a handle to it.
+    pub fn add_from(
+        &mut self,
+        state: impl Into<State>,
+        origin: Origin,
+    ) -> StateRef {
         let state = state.into();
         let handle = StateRef {
             role: self.name.clone(),
@@ -143,7 +286,22 @@ impl Role {
             module: state.module().to_owned(),
         };
         self.states.push(state);
+        self.origins.push(origin);
         handle
+    }
+
+    /// Includes another role in this one's SLS (`include: [roles.x]`), so
+    /// that applying this role alone applies that one too. A requisite on
+    /// a state of another role includes it without this.
+    pub fn include(&mut self, role: &Role) {
+        if role.name != self.name {
+            self.includes.insert(role.name.clone());
+        }
+    }
+
+    /// Where the state at `index` of [`Role::states`] was added.
+    pub fn origin(&self, index: usize) -> Origin {
+        self.origins.get(index).cloned().unwrap_or_default()
     }
 
     /// The role name.
@@ -185,13 +343,15 @@ impl Role {
         Ok(())
     }
 
-    /// Roles this role's requisites point into.
+    /// Roles this role includes: those its requisites point into and
+    /// those included explicitly.
     fn referenced_roles(&self) -> BTreeSet<&str> {
         self.states
             .iter()
             .flat_map(|state| state.requisites())
             .map(|(_, target)| target.role())
             .filter(|role| *role != self.name)
+            .chain(self.includes.iter().map(String::as_str))
             .collect()
     }
 
@@ -230,6 +390,93 @@ struct Minion {
     pillar: BTreeMap<String, SaltValue>,
 }
 
+/// A top file target other than one minion id: which minions a group of
+/// roles given with [`SaltTree::assign_target`] is for.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Target {
+    /// Minion ids matching a shell glob, like `web-*`.
+    Glob(String),
+    /// Minion ids matching a regular expression (Salt's `pcre`).
+    Pcre(String),
+    /// Exactly these minion ids.
+    List(Vec<String>),
+    /// Minions with a grain of this value (a glob), like `os` `Debian`.
+    Grain {
+        /// The grain, `:`-separated for nested grains.
+        key: String,
+        /// The value, a glob.
+        value: String,
+    },
+    /// Minions with a pillar value (a glob).
+    Pillar {
+        /// The pillar key, `:`-separated for nested keys.
+        key: String,
+        /// The value, a glob.
+        value: String,
+    },
+    /// A compound matcher, like `G@os:Debian and web-*`.
+    Compound(String),
+}
+
+impl Target {
+    /// Minions whose grain `key` matches `value`.
+    pub fn grain(key: impl Into<String>, value: impl Into<String>) -> Self {
+        Target::Grain {
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+
+    /// Minions matching a compound expression.
+    pub fn compound(expression: impl Into<String>) -> Self {
+        Target::Compound(expression.into())
+    }
+
+    /// The top file key and the `match` word (`None` for a glob, Salt's
+    /// default).
+    fn top_entry(&self) -> (String, Option<&'static str>) {
+        match self {
+            Target::Glob(glob) => (glob.clone(), None),
+            Target::Pcre(regex) => (regex.clone(), Some("pcre")),
+            Target::List(ids) => (ids.join(","), Some("list")),
+            Target::Grain { key, value } => {
+                (format!("{key}:{value}"), Some("grain"))
+            }
+            Target::Pillar { key, value } => {
+                (format!("{key}:{value}"), Some("pillar"))
+            }
+            Target::Compound(expression) => {
+                (expression.clone(), Some("compound"))
+            }
+        }
+    }
+
+    /// Whether the expression is usable: not empty, on one line, and for
+    /// lists, ids without commas or spaces.
+    fn is_valid(&self) -> bool {
+        let (key, _) = self.top_entry();
+        let one_line = !key.trim().is_empty() && !key.contains(['\n', '\r']);
+        match self {
+            Target::List(ids) => {
+                one_line
+                    && ids
+                        .iter()
+                        .all(|id| !id.is_empty() && !id.contains([',', ' ']))
+            }
+            _ => one_line,
+        }
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.top_entry() {
+            (key, None) => write!(formatter, "glob `{key}`"),
+            (key, Some(kind)) => write!(formatter, "{kind} `{key}`"),
+        }
+    }
+}
+
 /// Everything Salt needs for a set of minions: which roles each receives and
 /// each one's pillar.
 ///
@@ -239,6 +486,7 @@ struct Minion {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SaltTree {
     minions: BTreeMap<String, Minion>,
+    targeted: Vec<(Target, Vec<Role>)>,
 }
 
 impl SaltTree {
@@ -253,6 +501,24 @@ impl SaltTree {
         let minion = self.minions.entry(minion_id.into()).or_default();
         if !minion.roles.contains(role) {
             minion.roles.push(role.clone());
+        }
+    }
+
+    /// Gives `role` to every minion `target` matches, in the top file.
+    /// Targets are written after the minions named by id, in the order
+    /// they were first assigned. Requisites of a targeted role must point
+    /// into roles given to the same target.
+    pub fn assign_target(&mut self, target: Target, role: &Role) {
+        let index = match self.targeted.iter().position(|(t, _)| *t == target) {
+            Some(index) => index,
+            None => {
+                self.targeted.push((target, Vec::new()));
+                self.targeted.len() - 1
+            }
+        };
+        let roles = &mut self.targeted[index].1;
+        if !roles.contains(role) {
+            roles.push(role.clone());
         }
     }
 
@@ -320,7 +586,8 @@ impl SaltTree {
                     }
                 }
             }
-            check_minion_states(minion_id, minion)?;
+            let receiver = format!("minion `{minion_id}`");
+            check_minion_states(minion_id, &receiver, minion)?;
 
             if !minion.roles.is_empty() {
                 let roles = minion
@@ -352,12 +619,83 @@ impl SaltTree {
             );
         }
 
+        for (target, roles) in &self.targeted {
+            if !target.is_valid() {
+                return Err(TreeError::BadTarget {
+                    target: target.to_string(),
+                });
+            }
+            for role in roles {
+                role.validate()?;
+                let text = role.render();
+                match role_files.get(role.name()) {
+                    Some(existing) if *existing != text => {
+                        return Err(TreeError::RoleConflict {
+                            name: role.name().to_owned(),
+                        });
+                    }
+                    Some(_) => {}
+                    None => {
+                        role_files.insert(role.name(), text);
+                    }
+                }
+            }
+            let group = Minion {
+                roles: roles.clone(),
+                pillar: BTreeMap::new(),
+            };
+            let receiver = format!("the target {target}");
+            check_minion_states(&target.to_string(), &receiver, &group)?;
+            let (key, kind) = target.top_entry();
+            let mut entries: Vec<Node> = kind
+                .map(|kind| {
+                    Node::Map(vec![("match".to_owned(), Node::text(kind))])
+                })
+                .into_iter()
+                .collect();
+            entries.extend(roles.iter().map(|r| Node::text(r.sls_name())));
+            state_top.push((key, Node::Seq(entries)));
+        }
+        self.check_unique_ids()?;
         for (name, text) in role_files {
             files.insert(PathBuf::from(format!("salt/roles/{name}.sls")), text);
         }
         files.insert(PathBuf::from("salt/top.sls"), top_file(state_top));
         files.insert(PathBuf::from("pillar/top.sls"), top_file(pillar_top));
         Ok(files)
+    }
+}
+
+impl SaltTree {
+    /// Checks that no two roles of the tree share a state id.
+    fn check_unique_ids(&self) -> Result<(), TreeError> {
+        let mut roles: BTreeMap<&str, &Role> = BTreeMap::new();
+        let given = self.minions.values().flat_map(|m| &m.roles);
+        let targeted = self.targeted.iter().flat_map(|(_, roles)| roles);
+        for role in given.chain(targeted) {
+            roles.entry(role.name()).or_insert(role);
+        }
+        let mut owners: BTreeMap<&str, (&Role, usize)> = BTreeMap::new();
+        for role in roles.values() {
+            for (index, state) in role.states().iter().enumerate() {
+                match owners.get(state.id()) {
+                    Some((first, first_index)) if first.name != role.name => {
+                        return Err(TreeError::DuplicateStateId {
+                            id: state.id().to_owned(),
+                            first_role: first.name.clone(),
+                            first_location: first.origin(*first_index),
+                            second_role: role.name.clone(),
+                            second_location: role.origin(index),
+                        });
+                    }
+                    Some(_) => {}
+                    None => {
+                        owners.insert(state.id(), (role, index));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -369,30 +707,14 @@ fn top_file(targets: Vec<(String, Node)>) -> String {
 /// every requisite points at a state the minion receives.
 fn check_minion_states(
     minion_id: &str,
+    receiver: &str,
     minion: &Minion,
 ) -> Result<(), TreeError> {
-    // Each state id, and the role that uses it. Salt rejects an id that
-    // two SLS files declare ("Detected conflicting IDs"), whatever the
-    // modules, so roles cannot share ids the way states of one role can.
-    let mut id_owners: BTreeMap<&str, &str> = BTreeMap::new();
-    // Each (id, module), and the role of that state.
+    // Each (id, module), and the role of that state. Ids are unique
+    // across roles (checked for the whole tree), so this is one state.
     let mut states: BTreeMap<(&str, &str), &str> = BTreeMap::new();
     for role in &minion.roles {
         for state in role.states() {
-            match id_owners.get(state.id()) {
-                Some(first_role) if *first_role != role.name() => {
-                    return Err(TreeError::DuplicateStateOnMinion {
-                        minion: minion_id.to_owned(),
-                        id: state.id().to_owned(),
-                        first_role: (*first_role).to_owned(),
-                        second_role: role.name().to_owned(),
-                    });
-                }
-                Some(_) => {}
-                None => {
-                    id_owners.insert(state.id(), role.name());
-                }
-            }
             states.insert((state.id(), state.module()), role.name());
         }
     }
@@ -405,6 +727,7 @@ fn check_minion_states(
                 if !found {
                     return Err(TreeError::MissingRequisite {
                         minion: minion_id.to_owned(),
+                        receiver: receiver.to_owned(),
                         role: role.name().to_owned(),
                         state: state.id().to_owned(),
                         kind: *kind,
@@ -415,7 +738,156 @@ fn check_minion_states(
             }
         }
     }
-    Ok(())
+    check_cycles(minion_id, &minion.roles)
+}
+
+/// Whether a requisite orders its holder after its target (`Some(true)`),
+/// its target after its holder (`Some(false)`), or not at all (`use`,
+/// `listen`, whose reactions run at the end).
+fn orders_holder_after_target(kind: Requisite) -> Option<bool> {
+    use Requisite::*;
+    match kind {
+        Require | Watch | OnChanges | OnFail | PrereqIn => Some(true),
+        RequireIn | WatchIn | OnChangesIn | OnFailIn | Prereq => Some(false),
+        Use | UseIn | Listen | ListenIn => None,
+        #[allow(unreachable_patterns)]
+        _ => Some(!kind.keyword().ends_with("_in")),
+    }
+}
+
+/// Finds one shortest cycle in the ordering the requisites of `roles`
+/// impose, if there is any.
+fn check_cycles(minion_id: &str, roles: &[Role]) -> Result<(), TreeError> {
+    use petgraph::graph::{DiGraph, NodeIndex};
+
+    // A node per state; an edge from each state to one it runs after,
+    // labelled with the requisite and whether the target wrote it.
+    let mut graph: DiGraph<(StateRef, Origin), (Requisite, bool)> =
+        DiGraph::new();
+    let mut nodes: BTreeMap<&StateRef, NodeIndex> = BTreeMap::new();
+    let mut handles = Vec::new();
+    for role in roles {
+        for (index, state) in role.states().iter().enumerate() {
+            let handle = StateRef {
+                role: role.name.clone(),
+                id: state.id().to_owned(),
+                module: state.module().to_owned(),
+            };
+            handles.push((handle, role.origin(index)));
+        }
+    }
+    for (handle, origin) in &handles {
+        if !nodes.contains_key(handle) {
+            let node = graph.add_node((handle.clone(), origin.clone()));
+            nodes.insert(handle, node);
+        }
+    }
+    for role in roles {
+        for state in role.states() {
+            let holder = StateRef {
+                role: role.name.clone(),
+                id: state.id().to_owned(),
+                module: state.module().to_owned(),
+            };
+            let from = nodes[&holder];
+            for (kind, target) in state.requisites() {
+                let Some(to) = nodes.get(target).copied() else {
+                    continue;
+                };
+                match orders_holder_after_target(*kind) {
+                    Some(true) => {
+                        graph.add_edge(from, to, (*kind, false));
+                    }
+                    Some(false) => {
+                        graph.add_edge(to, from, (*kind, true));
+                    }
+                    None => {}
+                }
+            }
+        }
+    }
+
+    let mut shortest: Option<Vec<NodeIndex>> = None;
+    for component in petgraph::algo::tarjan_scc(&graph) {
+        let cyclic = component.len() > 1
+            || graph.find_edge(component[0], component[0]).is_some();
+        if !cyclic {
+            continue;
+        }
+        let members: BTreeSet<NodeIndex> = component.iter().copied().collect();
+        for &start in &members {
+            let found = shortest_cycle_from(&graph, start, &members);
+            let better = match (&found, &shortest) {
+                (Some(found), Some(best)) => found.len() < best.len(),
+                (Some(_), None) => true,
+                _ => false,
+            };
+            if better {
+                shortest = found;
+            }
+        }
+    }
+    let Some(cycle) = shortest else {
+        return Ok(());
+    };
+    let steps = cycle
+        .iter()
+        .enumerate()
+        .map(|(index, &node)| {
+            let next = cycle[(index + 1) % cycle.len()];
+            let edge = graph.find_edge(node, next).expect("a cycle edge");
+            let (requisite, written_on_next) = graph[edge];
+            let (state, origin) = graph[node].clone();
+            CycleStep {
+                state,
+                origin,
+                requisite,
+                written_on_next,
+            }
+        })
+        .collect();
+    Err(TreeError::RequisiteCycle {
+        minion: minion_id.to_owned(),
+        cycle: steps,
+    })
+}
+
+/// The shortest cycle through `start` within `members`, by breadth-first
+/// search; nodes in path order, starting with `start`.
+fn shortest_cycle_from<N, E>(
+    graph: &petgraph::graph::DiGraph<N, E>,
+    start: petgraph::graph::NodeIndex,
+    members: &BTreeSet<petgraph::graph::NodeIndex>,
+) -> Option<Vec<petgraph::graph::NodeIndex>> {
+    use petgraph::graph::NodeIndex;
+    let mut parent: BTreeMap<NodeIndex, NodeIndex> = BTreeMap::new();
+    let mut queue = std::collections::VecDeque::from([start]);
+    while let Some(node) = queue.pop_front() {
+        // Neighbours in index order, so the cycle found is deterministic.
+        let mut next: Vec<NodeIndex> = graph.neighbors(node).collect();
+        next.sort();
+        next.dedup();
+        for neighbour in next {
+            if neighbour == start {
+                let mut path = vec![node];
+                let mut current = node;
+                while current != start {
+                    current = parent[&current];
+                    path.push(current);
+                }
+                path.reverse();
+                return Some(path);
+            }
+            if members.contains(&neighbour)
+                && !parent.contains_key(&neighbour)
+                && neighbour != start
+            {
+                parent.insert(neighbour, node);
+                queue.push_back(neighbour);
+            }
+        }
+    }
+    None
 }
 
 /// Ascii letters, digits, `_`, `-` (and `.` when `dots`), starting with a
@@ -560,16 +1032,22 @@ nginx-service:
     #[test]
     fn duplicate_id_across_roles_names_the_roles() {
         let mut first = Role::new("first");
+        let line = line!() + 1;
         first.add(PkgInstalled::new("git"));
         let mut second = Role::new("second");
         second.add(PkgInstalled::new("git"));
         let mut tree = SaltTree::new();
         tree.assign("m1", &first);
         tree.assign("m1", &second);
+        let file = file!();
         assert_eq!(
             tree.render().unwrap_err().to_string(),
-            "minion `m1` receives state id `git` from both role `first` and \
-             role `second`"
+            format!(
+                "state id `git` is used by role `first` (added at \
+                 {file}:{line}) and by role `second` (added at {file}:{}); \
+                 state ids must be unique across the tree",
+                line + 2
+            )
         );
     }
 
@@ -653,10 +1131,191 @@ nginx:
         let mut tree = SaltTree::new();
         tree.assign("m1", &packages);
         tree.assign("m1", &services);
-        assert!(matches!(
-            tree.render(),
-            Err(TreeError::DuplicateStateOnMinion { .. })
+        let error = tree.render().unwrap_err();
+        assert!(matches!(error, TreeError::DuplicateStateId { .. }));
+        let text = error.to_string();
+        assert!(
+            text.starts_with(
+                "state id `nginx` is used by role `packages` (added at \
+                 onioncloud-salt/src/tree.rs:"
+            ) && text.contains(") and by role `services` (added at "),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn state_ids_are_unique_across_the_whole_tree() {
+        // Two roles that no one minion receives still may not share an
+        // id: any of them may be given to one machine later.
+        let mut web = Role::new("web");
+        web.add(PkgInstalled::new("curl"));
+        let mut db = Role::new("db");
+        db.add(PkgInstalled::new("curl"));
+        let mut tree = SaltTree::new();
+        tree.assign("web-1", &web);
+        tree.assign("db-1", &db);
+        let error = tree.render().unwrap_err();
+        assert!(
+            matches!(&error, TreeError::DuplicateStateId { id, first_role, second_role, .. }
+                if id == "curl" && first_role == "db" && second_role == "web"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_requisite_cycle_is_reported_as_one_shortest_cycle() {
+        let mut role = Role::new("app");
+        let a = role.add(State::new("a", "test.nop"));
+        let b = role.add(State::new("b", "test.nop").require(&a));
+        let c = role.add(State::new("c", "test.nop").require(&b));
+        // A long cycle a -> c -> b -> a, and a short one, b <-> d, where
+        // d is ordered after b by a `require_in` written on b's side.
+        let d = role.add(State::new("d", "test.nop").require(&c));
+        let role_with_cycles = {
+            let mut again = Role::new("app");
+            again.add(State::new("a", "test.nop").require(&c));
+            again.add(
+                State::new("b", "test.nop")
+                    .require(&a)
+                    .requisite(Requisite::RequireIn, &d),
+            );
+            again.add(State::new("c", "test.nop").require(&b));
+            again.add(State::new("d", "test.nop").require(&b).watch(&a));
+            again
+        };
+        let _ = d;
+        let mut tree = SaltTree::new();
+        tree.assign("m1", &role_with_cycles);
+        let error = tree.render().unwrap_err();
+        let TreeError::RequisiteCycle { minion, cycle } = &error else {
+            panic!("{error}");
+        };
+        assert_eq!(minion, "m1");
+        let ids: Vec<&str> = cycle.iter().map(|s| s.state.id()).collect();
+        assert_eq!(ids, ["a", "c", "b"], "{error}");
+        let text = error.to_string();
+        assert!(
+            text.contains("`a` (test in role `app`, added at "),
+            "{text}"
+        );
+        assert!(text.contains("`a` has require `c`"), "{text}");
+
+        // Removing the back edge leaves a tree without cycles, and the
+        // `require_in` alone is no cycle.
+        let mut tree = SaltTree::new();
+        tree.assign("m1", &role);
+        tree.render().unwrap();
+    }
+
+    #[test]
+    fn an_in_requisite_cycle_names_the_side_that_wrote_it() {
+        let handle = |id: &str| StateRef {
+            role: "app".to_owned(),
+            id: id.to_owned(),
+            module: "test".to_owned(),
+        };
+        let mut looped = Role::new("app");
+        looped.add(State::new("first", "test.nop").require(&handle("second")));
+        looped.add(State::new("second", "test.nop"));
+        looped.add(
+            State::new("third", "test.nop")
+                .require(&handle("first"))
+                .requisite(Requisite::RequireIn, &handle("second")),
+        );
+        let mut tree = SaltTree::new();
+        tree.assign("m1", &looped);
+        let text = tree.render().unwrap_err().to_string();
+        assert!(
+            text.contains("`second` (test in role `app`, added at"),
+            "{text}"
+        );
+        assert!(text.contains("`first` has require `second`"), "{text}");
+        assert!(text.contains("`third` has require_in `second`"), "{text}");
+        assert!(text.contains("`third` has require `first`"), "{text}");
+    }
+
+    #[test]
+    fn targets_render_with_their_match_words_after_minion_ids() {
+        let mut base = Role::new("base");
+        base.add(PkgInstalled::new("curl"));
+        let mut debian = Role::new("debian");
+        debian.add(State::new("apt-updated", "test.nop"));
+        let mut tree = SaltTree::new();
+        tree.assign("m1", &base);
+        tree.assign_target(Target::compound("G@os:Debian and m*"), &debian);
+        tree.assign_target(Target::grain("role", "web"), &base);
+        tree.assign_target(Target::Glob("web-*".to_owned()), &base);
+        tree.assign_target(
+            Target::List(vec!["a".to_owned(), "b".to_owned()]),
+            &debian,
+        );
+        assert_eq!(
+            rendered(&tree, "salt/top.sls"),
+            "#!yaml\nbase:\n  m1:\n    - roles.base\n  \
+             'G@os:Debian and m*':\n    - match: compound\n    - \
+             roles.debian\n  'role:web':\n    - match: grain\n    - \
+             roles.base\n  'web-*':\n    - roles.base\n  'a,b':\n    - \
+             match: list\n    - roles.debian\n"
+        );
+    }
+
+    #[test]
+    fn bad_targets_and_requisites_out_of_a_target_are_errors() {
+        let mut tree = SaltTree::new();
+        tree.assign_target(Target::compound(" "), &Role::new("base"));
+        assert_eq!(
+            tree.render().unwrap_err().to_string(),
+            "top file target compound ` ` is invalid"
+        );
+
+        let mut base = Role::new("base");
+        let curl = base.add(PkgInstalled::new("curl"));
+        let mut web = Role::new("web");
+        web.add(State::new("probe", "test.nop").require(&curl));
+        let mut tree = SaltTree::new();
+        tree.assign("m1", &base);
+        tree.assign_target(Target::grain("role", "web"), &web);
+        assert_eq!(
+            tree.render().unwrap_err().to_string(),
+            "state `probe` (role `web`) has a require requisite on `curl` \
+             (role `base`), which the target grain `role:web` does not receive"
+        );
+    }
+
+    #[test]
+    fn an_explicit_include_is_written() {
+        let mut base = Role::new("base");
+        base.add(PkgInstalled::new("curl"));
+        let mut web = Role::new("web");
+        web.include(&base);
+        web.include(&web.clone());
+        web.add(State::new("probe", "test.nop"));
+        let mut tree = SaltTree::new();
+        tree.assign("m1", &base);
+        tree.assign("m1", &web);
+        assert_eq!(
+            rendered(&tree, "salt/roles/web.sls"),
+            "#!yaml\ninclude:\n  - roles.base\nprobe:\n  test.nop: []\n"
+        );
+    }
+
+    #[test]
+    fn use_and_listen_do_not_order_states() {
+        let mut role = Role::new("app");
+        let a = role.add(State::new("a", "test.nop"));
+        let mut looped = Role::new("app");
+        looped.add(State::new("a", "test.nop").requisite(
+            Requisite::Listen,
+            &StateRef {
+                role: "app".to_owned(),
+                id: "b".to_owned(),
+                module: "test".to_owned(),
+            },
         ));
+        looped.add(State::new("b", "test.nop").requisite(Requisite::Use, &a));
+        let mut tree = SaltTree::new();
+        tree.assign("m1", &looped);
+        tree.render().unwrap();
     }
 
     #[test]

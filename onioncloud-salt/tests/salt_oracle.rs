@@ -12,7 +12,7 @@ use std::time::Instant;
 use onioncloud_salt::runner::{SaltCall, StateResult, locate_salt_call};
 use onioncloud_salt::{
     CmdRun, FileDirectory, FileManaged, PkgInstalled, Requisite, Role,
-    SaltTree, SaltValue, ServiceRunning, State, UserPresent,
+    SaltTree, SaltValue, ServiceRunning, State, Target, UserPresent,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, TestRunner};
@@ -850,4 +850,53 @@ fn generated_strings_survive_salt() {
         "256 generated strings round-tripped in {:?}",
         started.elapsed()
     );
+}
+
+#[test]
+fn targets_match_minions_as_salt_matches_them() {
+    let Some(program) = salt_call_or_skip("targets_match_minions") else {
+        return;
+    };
+    let role = |name: &str| {
+        let mut role = Role::new(name);
+        role.add(State::new(format!("{name}-nop"), "test.nop"));
+        role
+    };
+    let mut tree = SaltTree::new();
+    tree.assign("web-1", &role("base"));
+    tree.assign_target(Target::grain("id", "web-*"), &role("by-grain"));
+    tree.assign_target(
+        Target::compound("G@id:web-1 and not db-*"),
+        &role("by-compound"),
+    );
+    tree.assign_target(Target::Glob("web-?".to_owned()), &role("by-glob"));
+    tree.assign_target(
+        Target::List(vec!["db-1".to_owned(), "db-2".to_owned()]),
+        &role("by-list"),
+    );
+    tree.assign_target(Target::Pcre("^db-[0-9]+$".to_owned()), &role("db"));
+    let files = tree.render().expect("tree renders");
+
+    let matched = |minion: &str| {
+        let call = SaltCall::new(&program, &files, minion).expect("scratch");
+        let top = call.call("state.show_top", &[]).expect("show_top");
+        let mut sls: Vec<String> = top["base"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no base env for {minion}: {top}"))
+            .iter()
+            .map(|s| s.as_str().unwrap().to_owned())
+            .collect();
+        sls.sort();
+        sls
+    };
+    assert_eq!(
+        matched("web-1"),
+        [
+            "roles.base",
+            "roles.by-compound",
+            "roles.by-glob",
+            "roles.by-grain"
+        ]
+    );
+    assert_eq!(matched("db-1"), ["roles.by-list", "roles.db"]);
 }
