@@ -88,8 +88,13 @@ pub mod runner;
 
 pub use machine::{ConfiguredMachine, Machine, MachineError, sdb_uri, synth};
 pub use state::{
-    CmdRun, FileDirectory, FileManaged, PkgInstalled, Requisite,
-    ServiceRunning, State, StateError, StateRef, UserPresent,
+    ArchiveExtracted, ArchiveFormat, CmdRun, CronAbsent, CronPresent,
+    CronSpecial, FileAbsent, FileDirectory, FileLine, FileManaged, FileSymlink,
+    FileTouch, FirewalldPresent, GitLatest, GroupAbsent, GroupPresent,
+    IpFamily, IptablesAppend, IptablesTable, LineLocation, LineMode,
+    MountMounted, PipInstalled, PkgInstalled, PkgLatest, PkgRemoved, Protocol,
+    Requisite, ServiceDead, ServiceEnabled, ServiceRunning, State, StateError,
+    StateRef, SysctlPresent, TimezoneSystem, UserAbsent, UserPresent,
 };
 pub use tree::{Role, SaltTree, TreeError};
 pub use value::{SaltValue, ValueError};
