@@ -885,4 +885,229 @@ mod tests {
         assert_eq!(state.args()[0].1.as_str(), Some("nginx"));
         assert_eq!(state.requisites().len(), 2);
     }
+
+    fn sls(state: impl Into<State>) -> String {
+        let state = state.into();
+        let node = crate::yaml::Node::Map(vec![(
+            state.id().to_owned(),
+            state.to_node(),
+        )]);
+        crate::yaml::document(&node)
+    }
+
+    #[test]
+    fn every_keyword_parses_back_to_its_kind() {
+        for kind in Requisite::ALL {
+            assert_eq!(Requisite::from_keyword(kind.keyword()), Some(kind));
+        }
+        for word in ["", "Require", "require ", "requires", "use_any"] {
+            assert_eq!(Requisite::from_keyword(word), None, "{word:?}");
+        }
+        let mut keywords: Vec<_> =
+            Requisite::ALL.iter().map(|kind| kind.keyword()).collect();
+        keywords.sort_unstable();
+        keywords.dedup();
+        assert_eq!(keywords.len(), Requisite::ALL.len());
+    }
+
+    #[test]
+    fn every_requisite_method_writes_its_keyword() {
+        let target = handle("t", "test");
+        let state = State::new("x", "test.nop")
+            .require(&target)
+            .watch(&target)
+            .onchanges(&target)
+            .onfail(&target)
+            .prereq(&target)
+            .uses(&target)
+            .listen(&target)
+            .required_by(&target)
+            .watched_by(&target)
+            .triggers(&target)
+            .on_failure_triggers(&target)
+            .prerequisite_of(&target)
+            .used_by(&target)
+            .listened_by(&target)
+            .require_any(&[&target])
+            .watch_any(&[&target])
+            .onchanges_any(&[&target])
+            .onfail_any(&[&target]);
+        let kinds: Vec<Requisite> =
+            state.requisites().iter().map(|(kind, _)| *kind).collect();
+        assert_eq!(kinds, Requisite::ALL);
+    }
+
+    #[test]
+    fn builders_have_the_same_requisite_methods() {
+        let target = handle("t", "test");
+        let from_builder: State = CmdRun::new("true")
+            .prereq(&target)
+            .used_by(&target)
+            .onfail_any(&[&target])
+            .into();
+        let from_state = State::new("true", "cmd.run")
+            .arg("name", "true")
+            .requisite(Requisite::Prereq, &target)
+            .requisite(Requisite::UseIn, &target)
+            .requisite(Requisite::OnFailAny, &target);
+        assert_eq!(from_builder, from_state);
+    }
+
+    #[test]
+    fn any_requisites_render_as_one_list_after_the_others() {
+        let first = handle("first", "file");
+        let second = handle("second", "cmd");
+        let state = CmdRun::new("true")
+            .id("x")
+            .onchanges_any(&[&first, &second])
+            .triggers(&second)
+            .require(&first)
+            .onchanges_any(&[&first]);
+        assert_eq!(
+            sls(state),
+            "#!yaml
+x:
+  cmd.run:
+    - name: 'true'
+    - require:
+        - file: first
+    - onchanges_in:
+        - cmd: second
+    - onchanges_any:
+        - file: first
+        - cmd: second
+"
+        );
+    }
+
+    #[test]
+    fn enum_arguments_write_salt_words() {
+        let state: State = FileLine::new("/f", "x = 1", LineMode::Ensure)
+            .after("^\\[section\\]$")
+            .location(LineLocation::Start)
+            .file_mode(0o600)
+            .into();
+        assert_eq!(
+            sls(state),
+            "#!yaml
+/f:
+  file.line:
+    - name: /f
+    - content: 'x = 1'
+    - mode: ensure
+    - after: '^\\[section\\]$'
+    - location: start
+    - file_mode: '0600'
+"
+        );
+        let words: Vec<&str> = [
+            LineMode::Replace,
+            LineMode::Insert,
+            LineMode::Delete,
+            LineMode::Ensure,
+        ]
+        .into_iter()
+        .map(LineMode::salt_word)
+        .collect();
+        assert_eq!(words, ["replace", "insert", "delete", "ensure"]);
+        let rule: State = IptablesAppend::new("web", "INPUT", "ACCEPT")
+            .table(IptablesTable::Filter)
+            .family(IpFamily::Ipv6)
+            .proto(Protocol::Tcp)
+            .dport_range(8000, 8080)
+            .into();
+        let args: Vec<(&str, Option<&str>)> = rule
+            .args()
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        assert_eq!(
+            args,
+            [
+                ("name", Some("web")),
+                ("chain", Some("INPUT")),
+                ("jump", Some("ACCEPT")),
+                ("table", Some("filter")),
+                ("family", Some("ipv6")),
+                ("proto", Some("tcp")),
+                ("dport", Some("8000:8080")),
+            ]
+        );
+        assert_eq!(CronSpecial::Daily.salt_word(), "@daily");
+        assert_eq!(ArchiveFormat::Zip.salt_word(), "zip");
+    }
+
+    #[test]
+    fn cron_fields_with_spaces_are_reported_under_the_final_id() {
+        let state: State = CronPresent::new("/bin/backup")
+            .minute("*/5")
+            .hour("2 3")
+            .id("backup")
+            .into();
+        assert_eq!(
+            state.validate().unwrap_err(),
+            StateError::BadValue {
+                id: "backup".to_owned(),
+                name: "hour".to_owned(),
+                value: "2 3".to_owned(),
+                expected: "one crontab word without spaces, like `*/5`"
+                    .to_owned(),
+            }
+        );
+        let error = State::from(CronPresent::new("a\nb")).validate();
+        assert_eq!(
+            error.unwrap_err().to_string(),
+            "state `a\nb` has name `a\nb`, expected a command on one line"
+        );
+        let state: State = CronPresent::new("/bin/backup").minute("").into();
+        assert!(matches!(state.validate(), Err(StateError::BadValue { .. })));
+    }
+
+    #[test]
+    fn setting_an_argument_again_clears_its_problem() {
+        let state: State =
+            CronPresent::new("/bin/backup").hour("2 3").hour("2").into();
+        assert_eq!(state.validate(), Ok(()));
+        let state: State =
+            FileManaged::new("/f").mode(0o10000).mode(0o640).into();
+        assert_eq!(state.validate(), Ok(()));
+        let state: State = FileLine::new("/f", "x", LineMode::Delete)
+            .file_mode(0o17777)
+            .into();
+        assert!(matches!(
+            state.validate(),
+            Err(StateError::BadMode { mode: 0o17777, .. })
+        ));
+    }
+
+    #[test]
+    fn required_arguments_come_first_in_order() {
+        let names = |state: State| -> Vec<String> {
+            state.args().iter().map(|(name, _)| name.clone()).collect()
+        };
+        assert_eq!(
+            names(FileSymlink::new("/l", "/t").force(true).into()),
+            ["name", "target", "force"]
+        );
+        assert_eq!(
+            names(MountMounted::new("/m", "/dev/x", "ext4").into()),
+            ["name", "device", "fstype"]
+        );
+        assert_eq!(
+            names(GitLatest::new("https://x/r.git", "/srv/r").into()),
+            ["name", "target"]
+        );
+        assert_eq!(
+            names(ArchiveExtracted::new("/opt/a", "/tmp/a.tar").into()),
+            ["name", "source"]
+        );
+        assert_eq!(
+            names(SysctlPresent::new("vm.swappiness", 10).into()),
+            ["name", "value"]
+        );
+        assert_eq!(
+            names(PipInstalled::pkgs("tools", ["a", "b"]).into()),
+            ["name", "pkgs"]
+        );
+    }
 }
