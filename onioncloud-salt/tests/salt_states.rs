@@ -1,0 +1,507 @@
+//! Checks the typed state builders and every requisite kind against a real
+//! `salt-call`.
+//!
+//! Salt is found through `ONIONCLOUD_SALT_CALL`, then
+//! `$HOME/.cache/onioncloud/tools/venv/bin/salt-call`, then `PATH`. Without
+//! it each test prints `SKIPPED: …` and passes, unless
+//! `ONIONCLOUD_REQUIRE_TOOLS=1`, which turns the absence into a failure.
+//!
+//! Real applies only touch a temporary sandbox directory.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use onioncloud_salt::runner::{SaltCall, StateResult, locate_salt_call};
+use onioncloud_salt::{
+    ArchiveExtracted, ArchiveFormat, CmdRun, CronAbsent, CronPresent,
+    CronSpecial, FileAbsent, FileDirectory, FileLine, FileManaged, FileSymlink,
+    FileTouch, FirewalldPresent, GitLatest, GroupAbsent, GroupPresent,
+    IpFamily, IptablesAppend, IptablesTable, LineLocation, LineMode,
+    MountMounted, PipInstalled, PkgInstalled, PkgLatest, PkgRemoved, Protocol,
+    Requisite, Role, SaltTree, ServiceDead, ServiceEnabled, ServiceRunning,
+    State, SysctlPresent, TimezoneSystem, UserAbsent, UserPresent,
+};
+
+fn salt_call_or_skip(test: &str) -> Option<PathBuf> {
+    if let Some(program) = locate_salt_call().filter(|path| path.is_file()) {
+        return Some(program);
+    }
+    let message = match std::env::var_os("ONIONCLOUD_SALT_CALL") {
+        Some(path) => format!(
+            "SKIPPED: salt-call not found: ONIONCLOUD_SALT_CALL={} is not a \
+             file; test `{test}` did not run",
+            PathBuf::from(path).display()
+        ),
+        None => format!(
+            "SKIPPED: salt-call not found (set ONIONCLOUD_SALT_CALL, run \
+             scripts/install-tools.sh, or put salt-call on PATH); test \
+             `{test}` did not run"
+        ),
+    };
+    if std::env::var("ONIONCLOUD_REQUIRE_TOOLS").as_deref() == Ok("1") {
+        panic!("{message} and ONIONCLOUD_REQUIRE_TOOLS=1");
+    }
+    eprintln!("\n{}\n{message}\n{}\n", "!".repeat(72), "!".repeat(72));
+    None
+}
+
+fn text(path: &Path) -> String {
+    path.display().to_string()
+}
+
+fn runner_for(program: &Path, role: &Role) -> SaltCall {
+    let mut tree = SaltTree::new();
+    tree.assign("m1", role);
+    let files = tree.render().expect("tree renders");
+    SaltCall::new(program, &files, "m1").expect("scratch tree")
+}
+
+fn print_results(results: &[StateResult]) {
+    for result in results {
+        eprintln!(
+            "  {} {} {:?} {}",
+            result.function,
+            result.id,
+            result.result,
+            result.comment.lines().next().unwrap_or_default()
+        );
+    }
+}
+
+/// One state of every typed builder, each with its optional arguments set.
+/// Paths point into `sandbox`; nothing here is applied for real.
+fn every_builder(sandbox: &Path) -> Vec<State> {
+    let path = |name: &str| text(&sandbox.join(name));
+    vec![
+        FileManaged::new(path("managed"))
+            .contents("line\n")
+            .mode(0o640)
+            .user("root")
+            .group("root")
+            .makedirs(true)
+            .replace(false)
+            .into(),
+        FileManaged::new(path("sourced"))
+            .id("sourced")
+            .source("https://example.org/file")
+            .source_hash("sha256=00")
+            .into(),
+        FileDirectory::new(path("dir"))
+            .mode(0o2750)
+            .user("root")
+            .group("root")
+            .makedirs(true)
+            .clean(false)
+            .into(),
+        FileSymlink::new(path("link"), "managed")
+            .force(true)
+            .makedirs(true)
+            .user("root")
+            .group("root")
+            .into(),
+        FileAbsent::new(path("gone")).into(),
+        FileTouch::new(path("touched")).makedirs(true).into(),
+        FileLine::new(path("managed"), "key = value", LineMode::Insert)
+            .id("line-insert")
+            .location(LineLocation::End)
+            .create(true)
+            .indent(false)
+            .file_mode(0o600)
+            .user("root")
+            .group("root")
+            .into(),
+        FileLine::new(path("managed"), "key = other", LineMode::Replace)
+            .id("line-replace")
+            .matching("^key =")
+            .into(),
+        FileLine::new(path("managed"), "[section]", LineMode::Ensure)
+            .id("line-ensure")
+            .before("^end$")
+            .after("^start$")
+            .into(),
+        FileLine::new(path("managed"), "obsolete", LineMode::Delete)
+            .id("line-delete")
+            .into(),
+        UserPresent::new("onioncloud-probe")
+            .uid(4242)
+            .gid(4242)
+            .home(path("home"))
+            .shell("/bin/sh")
+            .fullname("Probe User")
+            .groups(["onioncloud-probe"])
+            .system(true)
+            .createhome(false)
+            .into(),
+        UserAbsent::new("onioncloud-gone")
+            .purge(true)
+            .force(false)
+            .into(),
+        GroupPresent::new("onioncloud-probe")
+            .id("group-probe")
+            .gid(4242)
+            .system(true)
+            .members(["root"])
+            .into(),
+        GroupPresent::new("onioncloud-editors")
+            .addusers(["root"])
+            .delusers(["nobody"])
+            .into(),
+        GroupAbsent::new("onioncloud-gone").id("group-gone").into(),
+        PkgInstalled::new("onioncloud-pkg")
+            .version("1.0")
+            .refresh(false)
+            .fromrepo("stable")
+            .into(),
+        PkgRemoved::new("onioncloud-removed").version("2.0").into(),
+        PkgLatest::new("onioncloud-latest")
+            .refresh(false)
+            .fromrepo("stable")
+            .into(),
+        ServiceRunning::new("onioncloud-svc")
+            .enable(true)
+            .reload(true)
+            .into(),
+        ServiceDead::new("onioncloud-dead").enable(false).into(),
+        ServiceEnabled::new("onioncloud-enabled").into(),
+        CmdRun::new("echo hello")
+            .id("command")
+            .creates(path("created"))
+            .unless("false")
+            .onlyif("true")
+            .cwd(text(sandbox))
+            .runas("root")
+            .into(),
+        CronPresent::new("/usr/local/bin/backup --all")
+            .id("cron-backup")
+            .user("root")
+            .minute("*/5")
+            .hour("2")
+            .daymonth("1-15")
+            .month("*")
+            .dayweek("1-5")
+            .identifier("backup")
+            .comment("nightly backup")
+            .commented(false)
+            .into(),
+        CronPresent::new("/usr/local/bin/boot")
+            .id("cron-boot")
+            .special(CronSpecial::Reboot)
+            .into(),
+        CronAbsent::new("/usr/local/bin/old")
+            .id("cron-old")
+            .user("root")
+            .identifier("old")
+            .special(CronSpecial::Hourly)
+            .into(),
+        SysctlPresent::new("vm.swappiness", 10)
+            .config(path("sysctl.conf"))
+            .into(),
+        SysctlPresent::new("net.ipv4.tcp_rmem", "4096 87380 6291456").into(),
+        MountMounted::new(path("mnt"), "/dev/vdb1", "ext4")
+            .opts(["noatime", "nodev"])
+            .persist(false)
+            .mkmnt(true)
+            .dump(0)
+            .pass_num(2)
+            .config(path("fstab"))
+            .into(),
+        GitLatest::new("https://example.org/app.git", path("app"))
+            .id("app-checkout")
+            .rev("v1.2")
+            .branch("deploy")
+            .depth(1)
+            .user("root")
+            .force_reset(true)
+            .force_clone(false)
+            .into(),
+        ArchiveExtracted::new(path("opt"), "https://example.org/app.tar.gz")
+            .source_hash("sha256=00")
+            .skip_verify(false)
+            .archive_format(ArchiveFormat::Tar)
+            .enforce_toplevel(false)
+            .user("root")
+            .group("root")
+            .if_missing(path("opt/app"))
+            .into(),
+        PipInstalled::new("requests==2.32.3")
+            .bin_env(path("venv"))
+            .upgrade(false)
+            .user("root")
+            .index_url("https://pypi.example.org/simple")
+            .into(),
+        PipInstalled::pkgs("pip-tools", ["flask", "gunicorn"])
+            .requirements(path("requirements.txt"))
+            .upgrade(true)
+            .into(),
+        TimezoneSystem::new("Etc/UTC").utc(true).into(),
+        IptablesAppend::new("allow-ssh", "INPUT", "ACCEPT")
+            .table(IptablesTable::Filter)
+            .family(IpFamily::Ipv4)
+            .proto(Protocol::Tcp)
+            .dport(22)
+            .source("10.0.0.0/8")
+            .save(true)
+            .comment("ssh from inside")
+            .into(),
+        IptablesAppend::new("allow-range", "INPUT", "ACCEPT")
+            .proto(Protocol::Udp)
+            .dport_range(60000, 61000)
+            .into(),
+        FirewalldPresent::new("public")
+            .services(["ssh", "https"])
+            .ports(["8080/tcp", "60000-61000/udp"])
+            .prune_services(false)
+            .prune_ports(true)
+            .interfaces(["eth0"])
+            .sources(["10.0.0.0/8"])
+            .masquerade(false)
+            .default_zone(true)
+            .into(),
+    ]
+}
+
+/// `(function, arguments)` of one state in `state.show_sls` output, with
+/// Salt's own additions (`order`, `__sls__`, `__env__`) left out.
+fn shown(
+    sls: &serde_json::Value,
+    id: &str,
+) -> (String, BTreeMap<String, serde_json::Value>) {
+    let body = sls
+        .get(id)
+        .and_then(serde_json::Value::as_object)
+        .unwrap_or_else(|| panic!("show_sls has no state `{id}`: {sls}"));
+    let mut modules = body.iter().filter(|(key, _)| !key.starts_with("__"));
+    let (module, entries) = modules.next().expect("state has a module");
+    assert!(modules.next().is_none(), "`{id}` has several modules");
+    let mut function = None;
+    let mut args = BTreeMap::new();
+    for entry in entries.as_array().expect("state body is a list") {
+        match entry {
+            serde_json::Value::String(name) => function = Some(name.clone()),
+            serde_json::Value::Object(arg) => {
+                for (key, value) in arg {
+                    if key != "order" {
+                        args.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+            other => panic!("unexpected entry {other} in `{id}`"),
+        }
+    }
+    let function = function.expect("state has a function");
+    (format!("{module}.{function}"), args)
+}
+
+/// What `state.show_sls` should report for a state: its arguments and its
+/// requisites, `{keyword: [{module: id}…]}`.
+fn expected(state: &State) -> BTreeMap<String, serde_json::Value> {
+    let mut args: BTreeMap<String, serde_json::Value> = state
+        .args()
+        .iter()
+        .map(|(name, value)| (name.clone(), value.to_json()))
+        .collect();
+    for kind in Requisite::ALL {
+        let targets: Vec<serde_json::Value> = state
+            .requisites()
+            .iter()
+            .filter(|(candidate, _)| *candidate == kind)
+            .map(
+                |(_, target)| serde_json::json!({target.module(): target.id()}),
+            )
+            .collect();
+        if !targets.is_empty() {
+            args.insert(kind.keyword().to_owned(), targets.into());
+        }
+    }
+    args
+}
+
+#[test]
+fn every_builder_compiles_with_the_arguments_given() {
+    let Some(program) = salt_call_or_skip("every_builder_compiles") else {
+        return;
+    };
+    let sandbox = tempfile::tempdir().expect("sandbox");
+    let states = every_builder(sandbox.path());
+    let mut role = Role::new("builders");
+    for state in &states {
+        role.add(state.clone());
+    }
+    let runner = runner_for(&program, &role);
+    let sls = runner.show_sls("roles.builders").expect("show_sls");
+    let ids: Vec<&str> = states.iter().map(State::id).collect();
+    let mut shown_ids: Vec<&str> = sls
+        .as_object()
+        .expect("show_sls is a map")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    shown_ids.sort_unstable();
+    let mut sorted_ids = ids.clone();
+    sorted_ids.sort_unstable();
+    assert_eq!(shown_ids, sorted_ids, "show_sls has exactly the states");
+    for state in &states {
+        let (function, args) = shown(&sls, state.id());
+        assert_eq!(function, state.function(), "function of `{}`", state.id());
+        assert_eq!(args, expected(state), "arguments of `{}`", state.id());
+    }
+}
+
+#[test]
+fn every_requisite_kind_compiles_as_written() {
+    let Some(program) = salt_call_or_skip("every_requisite_compiles") else {
+        return;
+    };
+    let mut role = Role::new("requisites");
+    let first = role.add(CmdRun::new("true").id("first"));
+    let second = role.add(FileAbsent::new("/nonexistent/onioncloud"));
+    let holder = State::new("holder", "test.nop")
+        .require(&first)
+        .watch(&first)
+        .onchanges(&first)
+        .onfail(&first)
+        .prereq(&first)
+        .uses(&first)
+        .listen(&first)
+        .required_by(&first)
+        .watched_by(&first)
+        .triggers(&first)
+        .on_failure_triggers(&first)
+        .prerequisite_of(&first)
+        .used_by(&first)
+        .listened_by(&first)
+        .require_any(&[&first, &second])
+        .watch_any(&[&first, &second])
+        .onchanges_any(&[&first, &second])
+        .onfail_any(&[&first, &second]);
+    role.add(holder.clone());
+    let runner = runner_for(&program, &role);
+    let sls = runner.show_sls("roles.requisites").expect("show_sls");
+    let (function, args) = shown(&sls, "holder");
+    assert_eq!(function, "test.nop");
+    let keywords: Vec<&str> = args.keys().map(String::as_str).collect();
+    let mut all: Vec<&str> =
+        Requisite::ALL.iter().map(|kind| kind.keyword()).collect();
+    all.sort_unstable();
+    assert_eq!(keywords, all);
+    assert_eq!(args, expected(&holder));
+    assert_eq!(
+        args["onchanges_any"],
+        serde_json::json!([
+            {"cmd": "first"},
+            {"file": "/nonexistent/onioncloud"}
+        ])
+    );
+}
+
+/// Every builder whose Salt module loads on a plain machine, applied with
+/// `test=True`. Left out because their modules need programs a test machine
+/// does not have: `cron.*` (`crontab`), `timezone.system` (a running
+/// systemd), `iptables.append` and `firewalld.present`; the compile test
+/// above covers them.
+#[test]
+fn builders_safe_in_test_mode_pass_a_test_apply() {
+    let Some(program) = salt_call_or_skip("builders_test_mode") else {
+        return;
+    };
+    let sandbox = tempfile::tempdir().expect("sandbox");
+    let path = |name: &str| text(&sandbox.path().join(name));
+    std::fs::write(sandbox.path().join("config"), "start\nend\n").unwrap();
+    let inputs = tempfile::tempdir().expect("inputs");
+    let archive = inputs.path().join("archive.tar");
+    std::fs::create_dir(inputs.path().join("app")).unwrap();
+    std::fs::write(inputs.path().join("app/file"), "x\n").unwrap();
+    let status = std::process::Command::new("tar")
+        .arg("-cf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(inputs.path())
+        .arg("app")
+        .status()
+        .expect("tar runs");
+    assert!(status.success());
+    let repository = inputs.path().join("repository");
+    let git = |args: &[&str]| {
+        let status = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.org"])
+            .args(["-c", "init.defaultBranch=main", "-C"])
+            .arg(&repository)
+            .args(args)
+            .status()
+            .expect("git runs");
+        assert!(status.success(), "git {args:?}");
+    };
+    std::fs::create_dir(&repository).unwrap();
+    git(&["init", "-q"]);
+    git(&["commit", "-q", "--allow-empty", "-m", "first"]);
+    let mut role = Role::new("safe");
+    let dir = role.add(FileDirectory::new(path("dir")).mode(0o750));
+    role.add(
+        FileManaged::new(path("dir/managed"))
+            .contents("hello\n")
+            .mode(0o640)
+            .require(&dir),
+    );
+    role.add(FileSymlink::new(path("link"), path("config")).force(true));
+    role.add(FileAbsent::new(path("gone")));
+    role.add(FileTouch::new(path("touched")));
+    role.add(
+        FileLine::new(path("config"), "middle", LineMode::Ensure)
+            .after("^start$")
+            .before("^end$"),
+    );
+    role.add(UserPresent::new("onioncloud-probe").system(true));
+    role.add(UserAbsent::new("onioncloud-never-existed"));
+    role.add(GroupPresent::new("onioncloud-probe").system(true));
+    role.add(GroupAbsent::new("onioncloud-never-existed").id("no-group"));
+    role.add(PkgInstalled::new("nginx").refresh(false));
+    role.add(PkgRemoved::new("onioncloud-not-a-package"));
+    role.add(
+        CmdRun::new("touch never-run")
+            .id("command")
+            .cwd(text(sandbox.path())),
+    );
+    role.add(
+        ArchiveExtracted::new(path("extracted"), text(&archive))
+            .archive_format(ArchiveFormat::Tar)
+            .skip_verify(true)
+            .enforce_toplevel(false),
+    );
+    role.add(SysctlPresent::new("vm.swappiness", 10).config(path("sysctl")));
+    role.add(ServiceRunning::new("onioncloud-svc").enable(true));
+    role.add(ServiceDead::new("onioncloud-dead"));
+    role.add(ServiceEnabled::new("onioncloud-enabled"));
+    role.add(PkgLatest::new("nginx").id("nginx-latest").refresh(false));
+    // pip itself is installed in the environment running Salt.
+    let salt_env = program.parent().and_then(Path::parent).expect("venv");
+    role.add(PipInstalled::new("pip").bin_env(text(salt_env)));
+    role.add(
+        MountMounted::new(path("mnt"), "tmpfs", "tmpfs")
+            .persist(false)
+            .mkmnt(true),
+    );
+    role.add(
+        GitLatest::new(text(&repository), path("checkout"))
+            .rev("main")
+            .depth(1),
+    );
+    let runner = runner_for(&program, &role);
+    let results = runner.apply_test(None).expect("state.apply test=True");
+    print_results(&results);
+    assert_eq!(results.len(), role.states().len(), "{results:#?}");
+    let failed: Vec<&StateResult> = results
+        .iter()
+        .filter(|result| result.result == Some(false))
+        .collect();
+    assert!(failed.is_empty(), "failed states: {failed:#?}");
+    // Test mode changed nothing.
+    let left: Vec<_> = std::fs::read_dir(sandbox.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["config"]);
+    assert_eq!(
+        std::fs::read_to_string(sandbox.path().join("config")).unwrap(),
+        "start\nend\n"
+    );
+}
