@@ -505,3 +505,133 @@ fn builders_safe_in_test_mode_pass_a_test_apply() {
         "start\nend\n"
     );
 }
+
+fn by_id(results: &[StateResult]) -> BTreeMap<&str, &StateResult> {
+    results
+        .iter()
+        .map(|result| (result.id.as_str(), result))
+        .collect()
+}
+
+#[cfg(unix)]
+fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::symlink_metadata(path)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o7777
+}
+
+#[test]
+fn file_states_converge_for_real() {
+    let Some(program) = salt_call_or_skip("file_states_converge") else {
+        return;
+    };
+    let sandbox = tempfile::tempdir().expect("sandbox");
+    let root = sandbox.path();
+    let path = |name: &str| text(&root.join(name));
+    std::fs::write(root.join("obsolete"), "old\n").unwrap();
+    std::fs::create_dir_all(root.join("stale/inner")).unwrap();
+    std::fs::write(root.join("stale/inner/file"), "x\n").unwrap();
+
+    let mut role = Role::new("files");
+    let dir = role.add(
+        FileDirectory::new(path("etc/app"))
+            .id("app-dir")
+            .mode(0o750)
+            .makedirs(true),
+    );
+    let config = role.add(
+        FileManaged::new(path("etc/app/app.conf"))
+            .id("app-config")
+            .contents("[main]\nport = 80\nend\n")
+            .mode(0o640)
+            // Created once; the line states below own it from then on.
+            .replace(false)
+            .require(&dir),
+    );
+    role.add(
+        FileSymlink::new(path("current.conf"), "etc/app/app.conf")
+            .id("app-link")
+            .require(&config),
+    );
+    role.add(
+        FileLine::new(
+            path("etc/app/app.conf"),
+            "port = 8080",
+            LineMode::Replace,
+        )
+        .id("app-port")
+        .matching("^port = ")
+        .require(&config),
+    );
+    role.add(
+        FileLine::new(path("etc/app/app.conf"), "debug = no", LineMode::Ensure)
+            .id("app-debug")
+            .after("^\\[main\\]$")
+            .require(&config),
+    );
+    role.add(
+        FileLine::new(path("etc/app/app.conf"), "# managed", LineMode::Insert)
+            .id("app-banner")
+            .before("^\\[main\\]$")
+            .require(&config),
+    );
+    role.add(
+        FileLine::new(path("etc/app/app.conf"), "end", LineMode::Delete)
+            .id("app-end")
+            .require(&config),
+    );
+    role.add(FileAbsent::new(path("obsolete")).id("obsolete"));
+    role.add(FileAbsent::new(path("stale")).id("stale"));
+    let runner = runner_for(&program, &role);
+
+    let first = runner.apply(None).expect("state.apply");
+    print_results(&first);
+    assert_eq!(first.len(), 9, "{first:#?}");
+    for result in &first {
+        assert_eq!(result.result, Some(true), "{result:#?}");
+    }
+    let states = by_id(&first);
+    for id in [
+        "app-dir",
+        "app-config",
+        "app-link",
+        "app-port",
+        "app-debug",
+        "app-banner",
+        "app-end",
+        "obsolete",
+        "stale",
+    ] {
+        assert!(states[id].has_changes(), "{:#?}", states[id]);
+    }
+    let config_file = root.join("etc/app/app.conf");
+    assert_eq!(
+        std::fs::read_to_string(&config_file).unwrap(),
+        "# managed\n[main]\ndebug = no\nport = 8080\n"
+    );
+    assert_eq!(
+        std::fs::read_link(root.join("current.conf")).unwrap(),
+        Path::new("etc/app/app.conf")
+    );
+    assert!(!root.join("obsolete").exists());
+    assert!(!root.join("stale").exists());
+    #[cfg(unix)]
+    {
+        assert_eq!(mode_of(&root.join("etc/app")), 0o750);
+        assert_eq!(mode_of(&config_file), 0o640);
+    }
+
+    // Everything is in place: a second run changes nothing.
+    let second = runner.apply(None).expect("state.apply");
+    print_results(&second);
+    let changed: Vec<&str> = second
+        .iter()
+        .filter(|result| result.has_changes())
+        .map(|result| result.id.as_str())
+        .collect();
+    assert!(second.iter().all(|result| result.result == Some(true)));
+    assert_eq!(changed, Vec::<&str>::new(), "{second:#?}");
+}

@@ -214,6 +214,10 @@ impl LineMode {
 
 /// Where [`LineMode::Insert`] puts a line that has no `before` or `after`
 /// (Salt's `location` argument of `file.line`).
+///
+/// Salt 3007 inserts a line placed by location on every run, even when it
+/// is already there; for a line that should appear once, anchor it with
+/// [`FileLine::before`] or [`FileLine::after`] instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LineLocation {
     /// `start`: as the first line.
@@ -236,14 +240,14 @@ typed_state!(
     /// `file.line`: one line of an existing file, edited in place.
     ///
     /// ```
-    /// use onioncloud_salt::{FileLine, LineLocation, LineMode};
+    /// use onioncloud_salt::{FileLine, LineMode};
     ///
     /// let line = FileLine::new(
     ///     "/etc/ssh/sshd_config",
     ///     "PermitRootLogin no",
-    ///     LineMode::Insert,
+    ///     LineMode::Replace,
     /// )
-    /// .location(LineLocation::End);
+    /// .matching("^#?PermitRootLogin ");
     /// assert_eq!(line.state().function(), "file.line");
     /// ```
     FileLine,
@@ -266,7 +270,7 @@ impl FileLine {
 
     /// Where [`LineMode::Insert`] puts the line when neither
     /// [`before`](FileLine::before) nor [`after`](FileLine::after) is
-    /// given.
+    /// given. Salt then inserts it on every run (see [`LineLocation`]).
     pub fn location(self, location: LineLocation) -> Self {
         self.arg("location", location.salt_word())
     }
