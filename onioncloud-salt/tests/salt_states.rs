@@ -635,3 +635,393 @@ fn file_states_converge_for_real() {
     assert!(second.iter().all(|result| result.result == Some(true)));
     assert_eq!(changed, Vec::<&str>::new(), "{second:#?}");
 }
+
+/// A scenario's sandbox: its states log their names, one a line, to a
+/// file, so the test sees what ran and in which order.
+struct Log {
+    prefix: String,
+    path: PathBuf,
+}
+
+impl Log {
+    fn new(sandbox: &Path, prefix: &str) -> Self {
+        Log {
+            prefix: prefix.to_owned(),
+            path: sandbox.join(format!("{prefix}.log")),
+        }
+    }
+
+    fn id(&self, name: &str) -> String {
+        format!("{}-{name}", self.prefix)
+    }
+
+    fn echo(&self, name: &str) -> String {
+        format!("echo {name} >> '{}'", self.path.display())
+    }
+
+    /// `cmd.run` logging `name`.
+    fn run(&self, name: &str) -> CmdRun {
+        CmdRun::new(self.echo(name)).id(self.id(name))
+    }
+
+    /// `cmd.run` that succeeds without changes (its `unless` holds).
+    fn unchanged(&self, name: &str) -> CmdRun {
+        self.run(name).unless("true")
+    }
+
+    /// `cmd.run` that logs `name` and fails.
+    fn fail(&self, name: &str) -> CmdRun {
+        CmdRun::new(format!("{}; exit 1", self.echo(name))).id(self.id(name))
+    }
+
+    /// `cmd.wait`, which does nothing unless a `watch` or `listen` fires.
+    fn wait(&self, name: &str) -> State {
+        State::new(self.id(name), "cmd.wait").arg("name", self.echo(name))
+    }
+
+    fn lines(&self) -> Vec<String> {
+        match std::fs::read_to_string(&self.path) {
+            Ok(text) => text.lines().map(str::to_owned).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
+/// Checks a scenario's log: `ran` in that order (other lines may be
+/// interleaved), none of `skipped`.
+fn assert_log(log: &Log, ran: &[&str], skipped: &[&str]) {
+    let lines = log.lines();
+    let mut position = 0;
+    for name in ran {
+        match lines[position..].iter().position(|line| line == name) {
+            Some(offset) => position += offset + 1,
+            None => panic!(
+                "{}: expected `{name}` (in order {ran:?}) in {lines:?}",
+                log.prefix
+            ),
+        }
+    }
+    for name in skipped {
+        assert!(
+            !lines.iter().any(|line| line == name),
+            "{}: `{name}` should not have run: {lines:?}",
+            log.prefix
+        );
+    }
+}
+
+/// One role per requisite kind and direction. Forward forms declare the
+/// targets first and the requisite on the dependent state; reverse (`_in`)
+/// forms declare the dependent states first and the requisite on the
+/// targets, so Salt must reorder them.
+struct Scenarios {
+    roles: Vec<Role>,
+    checks: Vec<Box<dyn Fn()>>,
+}
+
+impl Scenarios {
+    fn require(&mut self, sandbox: &Path, forward: bool) {
+        let log =
+            Log::new(sandbox, if forward { "require" } else { "require-in" });
+        let mut role = Role::new(log.prefix.clone());
+        if forward {
+            let changed = role.add(log.run("changed"));
+            let failed = role.add(log.fail("failed"));
+            role.add(log.run("after_changed").require(&changed));
+            role.add(log.run("after_failed").require(&failed));
+        } else {
+            let after_changed = role.add(log.run("after_changed"));
+            let after_failed = role.add(log.run("after_failed"));
+            role.add(log.run("changed").required_by(&after_changed));
+            role.add(log.fail("failed").required_by(&after_failed));
+        }
+        self.roles.push(role);
+        self.checks.push(Box::new(move || {
+            assert_log(&log, &["changed", "after_changed"], &["after_failed"]);
+            assert_log(&log, &["failed"], &[]);
+        }));
+    }
+
+    fn watch(&mut self, sandbox: &Path, forward: bool) {
+        let log = Log::new(sandbox, if forward { "watch" } else { "watch-in" });
+        let mut role = Role::new(log.prefix.clone());
+        if forward {
+            let changed = role.add(log.run("changed"));
+            let unchanged = role.add(log.unchanged("unchanged"));
+            let failed = role.add(log.fail("failed"));
+            role.add(log.wait("on_changed").watch(&changed));
+            role.add(log.wait("on_unchanged").watch(&unchanged));
+            role.add(log.wait("on_failed").watch(&failed));
+        } else {
+            let on_changed = role.add(log.wait("on_changed"));
+            let on_unchanged = role.add(log.wait("on_unchanged"));
+            let on_failed = role.add(log.wait("on_failed"));
+            role.add(log.run("changed").watched_by(&on_changed));
+            role.add(log.unchanged("unchanged").watched_by(&on_unchanged));
+            role.add(log.fail("failed").watched_by(&on_failed));
+        }
+        self.roles.push(role);
+        self.checks.push(Box::new(move || {
+            assert_log(
+                &log,
+                &["changed", "on_changed"],
+                &["unchanged", "on_unchanged", "on_failed"],
+            );
+        }));
+    }
+
+    fn onchanges(&mut self, sandbox: &Path, forward: bool) {
+        let log = Log::new(
+            sandbox,
+            if forward { "onchanges" } else { "onchanges-in" },
+        );
+        let mut role = Role::new(log.prefix.clone());
+        if forward {
+            let changed = role.add(log.run("changed"));
+            let unchanged = role.add(log.unchanged("unchanged"));
+            role.add(log.run("on_changed").onchanges(&changed));
+            role.add(log.run("on_unchanged").onchanges(&unchanged));
+        } else {
+            let on_changed = role.add(log.run("on_changed"));
+            let on_unchanged = role.add(log.run("on_unchanged"));
+            role.add(log.run("changed").triggers(&on_changed));
+            role.add(log.unchanged("unchanged").triggers(&on_unchanged));
+        }
+        self.roles.push(role);
+        self.checks.push(Box::new(move || {
+            assert_log(&log, &["changed", "on_changed"], &["on_unchanged"]);
+        }));
+    }
+
+    fn onfail(&mut self, sandbox: &Path, forward: bool) {
+        let log =
+            Log::new(sandbox, if forward { "onfail" } else { "onfail-in" });
+        let mut role = Role::new(log.prefix.clone());
+        if forward {
+            let failed = role.add(log.fail("failed"));
+            let succeeded = role.add(log.run("succeeded"));
+            role.add(log.run("on_failed").onfail(&failed));
+            role.add(log.run("on_succeeded").onfail(&succeeded));
+        } else {
+            let on_failed = role.add(log.run("on_failed"));
+            let on_succeeded = role.add(log.run("on_succeeded"));
+            role.add(log.fail("failed").on_failure_triggers(&on_failed));
+            role.add(log.run("succeeded").on_failure_triggers(&on_succeeded));
+        }
+        self.roles.push(role);
+        self.checks.push(Box::new(move || {
+            assert_log(&log, &["failed", "on_failed"], &["on_succeeded"]);
+            assert_log(&log, &["succeeded"], &[]);
+        }));
+    }
+
+    fn prereq(&mut self, sandbox: &Path, forward: bool) {
+        let log =
+            Log::new(sandbox, if forward { "prereq" } else { "prereq-in" });
+        let mut role = Role::new(log.prefix.clone());
+        let fresh = sandbox.join(format!("{}-fresh", log.prefix));
+        let stable = sandbox.join(format!("{}-stable", log.prefix));
+        std::fs::write(&stable, "same\n").unwrap();
+        let fresh_file = FileManaged::new(text(&fresh)).contents("new\n");
+        let stable_file = FileManaged::new(text(&stable)).contents("same\n");
+        // Logs `before_fresh` only while the fresh file does not exist yet.
+        let before_fresh = CmdRun::new(format!(
+            "if test -e '{}'; then echo too_late; else echo before_fresh; fi \
+             >> '{}'",
+            fresh.display(),
+            log.path.display()
+        ))
+        .id(log.id("before_fresh"));
+        let before_stable = log.run("before_stable");
+        if forward {
+            let fresh_file = role.add(fresh_file);
+            let stable_file = role.add(stable_file);
+            role.add(before_fresh.prereq(&fresh_file));
+            role.add(before_stable.prereq(&stable_file));
+        } else {
+            let before_fresh = role.add(before_fresh);
+            let before_stable = role.add(before_stable);
+            role.add(fresh_file.prerequisite_of(&before_fresh));
+            role.add(stable_file.prerequisite_of(&before_stable));
+        }
+        self.roles.push(role);
+        self.checks.push(Box::new(move || {
+            assert_eq!(log.lines(), ["before_fresh"], "{}", log.prefix);
+            assert_eq!(std::fs::read_to_string(&fresh).unwrap(), "new\n");
+        }));
+    }
+
+    fn uses(&mut self, sandbox: &Path, forward: bool) {
+        let prefix = if forward { "use" } else { "use-in" };
+        let mut role = Role::new(prefix);
+        let source = sandbox.join(format!("{prefix}-source"));
+        let copy = sandbox.join(format!("{prefix}-copy"));
+        let source_file = FileManaged::new(text(&source))
+            .contents("shared\n")
+            .mode(0o604);
+        let copy_file = FileManaged::new(text(&copy));
+        if forward {
+            let source_file = role.add(source_file);
+            role.add(copy_file.uses(&source_file));
+        } else {
+            let copy_file = role.add(copy_file);
+            role.add(source_file.used_by(&copy_file));
+        }
+        self.roles.push(role);
+        self.checks.push(Box::new(move || {
+            for path in [&source, &copy] {
+                assert_eq!(
+                    std::fs::read_to_string(path).unwrap(),
+                    "shared\n",
+                    "{prefix}: {}",
+                    path.display()
+                );
+                #[cfg(unix)]
+                assert_eq!(
+                    mode_of(path),
+                    0o604,
+                    "{prefix}: {}",
+                    path.display()
+                );
+            }
+        }));
+    }
+
+    fn listen(&mut self, sandbox: &Path, forward: bool) {
+        let log =
+            Log::new(sandbox, if forward { "listen" } else { "listen-in" });
+        let mut role = Role::new(log.prefix.clone());
+        if forward {
+            let changed = role.add(log.run("changed"));
+            let unchanged = role.add(log.unchanged("unchanged"));
+            role.add(log.wait("on_changed").listen(&changed));
+            role.add(log.wait("on_unchanged").listen(&unchanged));
+        } else {
+            let on_changed = role.add(log.wait("on_changed"));
+            let on_unchanged = role.add(log.wait("on_unchanged"));
+            role.add(log.run("changed").listened_by(&on_changed));
+            role.add(log.unchanged("unchanged").listened_by(&on_unchanged));
+        }
+        // Declared last and without requisites: a listener still runs
+        // after it, at the end of the run.
+        role.add(log.run("last"));
+        self.roles.push(role);
+        self.checks.push(Box::new(move || {
+            assert_log(
+                &log,
+                &["changed", "last", "on_changed"],
+                &["on_unchanged"],
+            );
+            assert_eq!(
+                log.lines().last().map(String::as_str),
+                Some("on_changed")
+            );
+        }));
+    }
+
+    /// The `_any` forms, which have no reverse form.
+    fn any(&mut self, sandbox: &Path) {
+        let log = Log::new(sandbox, "any");
+        let mut role = Role::new(log.prefix.clone());
+        let changed = role.add(log.run("changed"));
+        let unchanged = role.add(log.unchanged("unchanged"));
+        let unchanged2 = role.add(log.unchanged("unchanged2"));
+        let failed = role.add(log.fail("failed"));
+        let failed2 = role.add(log.fail("failed2"));
+        role.add(log.run("require_one_ok").require_any(&[&failed, &changed]));
+        role.add(log.run("require_none_ok").require_any(&[&failed, &failed2]));
+        role.add(log.run("require_all").require(&failed).require(&changed));
+        role.add(
+            log.wait("watch_one_changed")
+                .watch_any(&[&unchanged, &changed]),
+        );
+        role.add(
+            log.wait("watch_none_changed")
+                .watch_any(&[&unchanged, &unchanged2]),
+        );
+        role.add(
+            log.run("onchanges_one_changed")
+                .onchanges_any(&[&unchanged, &changed]),
+        );
+        role.add(
+            log.run("onchanges_none_changed")
+                .onchanges_any(&[&unchanged, &unchanged2]),
+        );
+        role.add(
+            log.run("onfail_one_failed")
+                .onfail_any(&[&changed, &failed]),
+        );
+        role.add(
+            log.run("onfail_none_failed")
+                .onfail_any(&[&changed, &unchanged]),
+        );
+        self.roles.push(role);
+        self.checks.push(Box::new(move || {
+            for ran in [
+                "require_one_ok",
+                "watch_one_changed",
+                "onchanges_one_changed",
+                "onfail_one_failed",
+            ] {
+                assert_log(&log, &["changed", "failed", ran], &[]);
+            }
+            assert_log(
+                &log,
+                &[],
+                &[
+                    "require_none_ok",
+                    "require_all",
+                    "watch_none_changed",
+                    "onchanges_none_changed",
+                    "onfail_none_failed",
+                ],
+            );
+        }));
+    }
+}
+
+#[test]
+fn every_requisite_kind_behaves_as_salt_documents() {
+    let Some(program) = salt_call_or_skip("requisites_behave") else {
+        return;
+    };
+    let sandbox = tempfile::tempdir().expect("sandbox");
+    let root = sandbox.path();
+    let mut scenarios = Scenarios {
+        roles: Vec::new(),
+        checks: Vec::new(),
+    };
+    for forward in [true, false] {
+        scenarios.require(root, forward);
+        scenarios.watch(root, forward);
+        scenarios.onchanges(root, forward);
+        scenarios.onfail(root, forward);
+        scenarios.prereq(root, forward);
+        scenarios.uses(root, forward);
+        scenarios.listen(root, forward);
+    }
+    scenarios.any(root);
+
+    let mut tree = SaltTree::new();
+    for role in &scenarios.roles {
+        tree.assign("m1", role);
+    }
+    let files = tree.render().expect("tree renders");
+    let runner = SaltCall::new(&program, &files, "m1").expect("scratch tree");
+    let results = runner.apply(None).expect("state.apply");
+    print_results(&results);
+    // Only the states written to fail did.
+    for result in &results {
+        let meant_to_fail =
+            result.id.ends_with("-failed") || result.id.ends_with("-failed2");
+        let failed = result.result == Some(false);
+        let skipped_by_requisite = result.comment.contains("requisite");
+        assert!(
+            !failed || meant_to_fail || skipped_by_requisite,
+            "{result:#?}"
+        );
+    }
+    for check in &scenarios.checks {
+        check();
+    }
+}
