@@ -184,6 +184,14 @@ impl FileTouch {
 
 /// What [`FileLine`] does with its line (Salt's `mode` argument of
 /// `file.line`).
+///
+/// Only these four words can reach Salt; a misspelt mode does not compile:
+///
+/// ```compile_fail
+/// use onioncloud_salt::FileLine;
+///
+/// let line = FileLine::new("/etc/hosts", "127.0.0.1 web", "insret");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LineMode {
     /// `replace`: replaces the lines matching `match` (or the content)
