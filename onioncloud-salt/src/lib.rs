@@ -48,6 +48,24 @@
 //! # Ok::<(), onioncloud_salt::TreeError>(())
 //! ```
 //!
+//! # States and requisites
+//!
+//! Each common Salt state function has a typed builder named after it:
+//! [`FileManaged`] for `file.managed`, [`CronPresent`] for `cron.present`,
+//! [`IptablesAppend`] for `iptables.append` and so on. Required arguments
+//! are constructor arguments; optional ones are methods taking typed values
+//! (`bool`, `u32`, and enums such as [`LineMode`] where Salt takes a fixed
+//! set of words). [`State::new`] with [`State::arg`] covers every other
+//! function.
+//!
+//! `State` and every builder share the requisite methods: `require`,
+//! `watch`, `onchanges`, `onfail`, `prereq`, `uses` (Salt's `use`) and
+//! `listen`; their reverse forms, named for what happens to the target:
+//! `required_by`, `watched_by`, `triggers` (`onchanges_in`),
+//! `on_failure_triggers` (`onfail_in`), `prerequisite_of` (`prereq_in`),
+//! `used_by` and `listened_by`; and `require_any`, `watch_any`,
+//! `onchanges_any` and `onfail_any`, which take several targets.
+//!
 //! # What rendering checks
 //!
 //! Role names and minion ids must be simple names; within a role, states
@@ -91,8 +109,13 @@ pub use machine::{
     MachineError, sdb_uri, synth, synth_deployed,
 };
 pub use state::{
-    CmdRun, FileDirectory, FileManaged, PkgInstalled, Requisite,
-    ServiceRunning, State, StateError, StateRef, UserPresent,
+    ArchiveExtracted, ArchiveFormat, CmdRun, CronAbsent, CronPresent,
+    CronSpecial, FileAbsent, FileDirectory, FileLine, FileManaged, FileSymlink,
+    FileTouch, FirewalldPresent, GitLatest, GroupAbsent, GroupPresent,
+    IpFamily, IptablesAppend, IptablesTable, LineLocation, LineMode,
+    MountMounted, PipInstalled, PkgInstalled, PkgLatest, PkgRemoved, Protocol,
+    Requisite, ServiceDead, ServiceEnabled, ServiceRunning, State, StateError,
+    StateRef, SysctlPresent, TimezoneSystem, UserAbsent, UserPresent,
 };
 pub use tree::{CycleStep, Origin, Role, SaltTree, Target, TreeError};
 pub use value::{SaltValue, ValueError};

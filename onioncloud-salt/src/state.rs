@@ -1,7 +1,260 @@
-//! Salt states: a generic [`State`], typed constructors for the common state
-//! functions, and requisites between states.
+//! Salt states: a generic [`State`], typed builders for the common state
+//! functions (one submodule per Salt state module), and requisites between
+//! states.
 
 use crate::value::SaltValue;
+
+/// Generates the requisite methods shared by [`State`] and every typed
+/// builder, inside an `impl` block of a type with a
+/// `requisite(self, Requisite, &StateRef) -> Self` method.
+macro_rules! requisite_methods {
+    () => {
+        /// Runs after `target`, and only if it succeeded. Writes
+        /// `require`.
+        pub fn require(self, target: &$crate::StateRef) -> Self {
+            self.requisite($crate::Requisite::Require, target)
+        }
+
+        /// Like `require`, and also reacts when `target` made changes:
+        /// Salt calls this state's `mod_watch` instead of its function
+        /// (a service restarts, `cmd.wait` runs its command). Writes
+        /// `watch`.
+        pub fn watch(self, target: &$crate::StateRef) -> Self {
+            self.requisite($crate::Requisite::Watch, target)
+        }
+
+        /// Runs after `target`, and only if `target` made changes. Writes
+        /// `onchanges`; with several targets, any one that changed is
+        /// enough.
+        pub fn onchanges(self, target: &$crate::StateRef) -> Self {
+            self.requisite($crate::Requisite::OnChanges, target)
+        }
+
+        /// Runs after `target`, and only if `target` failed. Writes
+        /// `onfail`.
+        pub fn onfail(self, target: &$crate::StateRef) -> Self {
+            self.requisite($crate::Requisite::OnFail, target)
+        }
+
+        /// Runs before `target`, and only if `target` is about to change
+        /// (Salt first runs `target` in test mode to find out). Writes
+        /// `prereq`.
+        pub fn prereq(self, target: &$crate::StateRef) -> Self {
+            self.requisite($crate::Requisite::Prereq, target)
+        }
+
+        /// Copies the arguments of `target` (except its name and its
+        /// requisites) that this state does not set itself. Writes `use`
+        /// (a Rust keyword, hence the name).
+        pub fn uses(self, target: &$crate::StateRef) -> Self {
+            self.requisite($crate::Requisite::Use, target)
+        }
+
+        /// Reacts like `watch` when `target` made changes, but at the end
+        /// of the whole run, once, rather than right after `target`; this
+        /// state's own function still runs in its place. Writes `listen`.
+        pub fn listen(self, target: &$crate::StateRef) -> Self {
+            self.requisite($crate::Requisite::Listen, target)
+        }
+
+        /// `target` runs after this state, and only if this state
+        /// succeeded: the same as `target.require(this)`, declared here.
+        /// Writes `require_in`.
+        pub fn required_by(self, target: &$crate::StateRef) -> Self {
+            self.requisite($crate::Requisite::RequireIn, target)
+        }
+
+        /// `target` watches this state: the same as `target.watch(this)`,
+        /// declared here. Writes `watch_in`.
+        pub fn watched_by(self, target: &$crate::StateRef) -> Self {
+            self.requisite($crate::Requisite::WatchIn, target)
+        }
+
+        /// `target` runs only if this state made changes: the same as
+        /// `target.onchanges(this)`, declared here. Writes
+        /// `onchanges_in`.
+        pub fn triggers(self, target: &$crate::StateRef) -> Self {
+            self.requisite($crate::Requisite::OnChangesIn, target)
+        }
+
+        /// `target` runs only if this state failed: the same as
+        /// `target.onfail(this)`, declared here. Writes `onfail_in`.
+        pub fn on_failure_triggers(self, target: &$crate::StateRef) -> Self {
+            self.requisite($crate::Requisite::OnFailIn, target)
+        }
+
+        /// `target` runs before this state, and only if this state is
+        /// about to change: the same as `target.prereq(this)`, declared
+        /// here. Writes `prereq_in`.
+        pub fn prerequisite_of(self, target: &$crate::StateRef) -> Self {
+            self.requisite($crate::Requisite::PrereqIn, target)
+        }
+
+        /// `target` copies this state's arguments: the same as
+        /// `target.uses(this)`, declared here. Writes `use_in`.
+        pub fn used_by(self, target: &$crate::StateRef) -> Self {
+            self.requisite($crate::Requisite::UseIn, target)
+        }
+
+        /// `target` reacts at the end of the run if this state made
+        /// changes: the same as `target.listen(this)`, declared here.
+        /// Writes `listen_in`.
+        pub fn listened_by(self, target: &$crate::StateRef) -> Self {
+            self.requisite($crate::Requisite::ListenIn, target)
+        }
+
+        /// Runs after all of `targets`, and only if at least one of them
+        /// succeeded. Writes `require_any`; calling it again adds to the
+        /// same list (Salt has one `require_any` list per state).
+        pub fn require_any(self, targets: &[&$crate::StateRef]) -> Self {
+            targets.iter().fold(self, |state, target| {
+                state.requisite($crate::Requisite::RequireAny, target)
+            })
+        }
+
+        /// Like `require_any`, and reacts like `watch` when any of
+        /// `targets` made changes. Writes `watch_any`.
+        pub fn watch_any(self, targets: &[&$crate::StateRef]) -> Self {
+            targets.iter().fold(self, |state, target| {
+                state.requisite($crate::Requisite::WatchAny, target)
+            })
+        }
+
+        /// Runs only if at least one of `targets` made changes. Writes
+        /// `onchanges_any`.
+        pub fn onchanges_any(self, targets: &[&$crate::StateRef]) -> Self {
+            targets.iter().fold(self, |state, target| {
+                state.requisite($crate::Requisite::OnChangesAny, target)
+            })
+        }
+
+        /// Runs only if at least one of `targets` failed. Writes
+        /// `onfail_any`.
+        pub fn onfail_any(self, targets: &[&$crate::StateRef]) -> Self {
+            targets.iter().fold(self, |state, target| {
+                state.requisite($crate::Requisite::OnFailAny, target)
+            })
+        }
+    };
+}
+
+/// Generates a typed state builder wrapping a [`State`], with the generic
+/// methods every builder shares.
+///
+/// With a third literal (a description of `name`), it also generates
+/// `new(name)`, which uses the name as the state id; without, the module
+/// writes its own constructor, starting from `Self::wrap`.
+macro_rules! typed_state {
+    (
+        $(#[$meta:meta])*
+        $builder:ident, $function:literal, $name_doc:literal
+    ) => {
+        typed_state!($(#[$meta])* $builder, $function);
+
+        impl $builder {
+            #[doc = concat!("A `", $function, "` state for ", $name_doc,
+                ", which is also its id.")]
+            pub fn new(name: impl Into<String>) -> Self {
+                Self::wrap(name)
+            }
+        }
+    };
+    (
+        $(#[$meta:meta])*
+        $builder:ident, $function:literal
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct $builder {
+            state: $crate::State,
+        }
+
+        impl $builder {
+            /// The state with id and `name` both `name`.
+            fn wrap(name: impl Into<String>) -> Self {
+                let name = name.into();
+                $builder {
+                    state: $crate::State::new(name.clone(), $function)
+                        .arg("name", name),
+                }
+            }
+
+            /// Replaces the state id (the name stays as it is).
+            pub fn id(mut self, id: impl Into<String>) -> Self {
+                self.state.id = id.into();
+                self
+            }
+
+            /// Sets an argument that has no typed method.
+            pub fn arg(
+                mut self,
+                name: impl Into<String>,
+                value: impl Into<$crate::SaltValue>,
+            ) -> Self {
+                self.state = self.state.arg(name, value);
+                self
+            }
+
+            /// Adds a requisite of any kind on `target`.
+            pub fn requisite(
+                mut self,
+                kind: $crate::Requisite,
+                target: &$crate::StateRef,
+            ) -> Self {
+                self.state = self.state.requisite(kind, target);
+                self
+            }
+
+            requisite_methods!();
+
+            /// The state built so far.
+            pub fn state(&self) -> &$crate::State {
+                &self.state
+            }
+        }
+
+        impl From<$builder> for $crate::State {
+            fn from(builder: $builder) -> $crate::State {
+                builder.state
+            }
+        }
+    };
+}
+
+mod archive;
+mod cmd;
+mod cron;
+mod file;
+mod firewalld;
+mod git;
+mod group;
+mod iptables;
+mod mount;
+mod pip;
+mod pkg;
+mod service;
+mod sysctl;
+mod timezone;
+mod user;
+
+pub use archive::{ArchiveExtracted, ArchiveFormat};
+pub use cmd::CmdRun;
+pub use cron::{CronAbsent, CronPresent, CronSpecial};
+pub use file::{
+    FileAbsent, FileDirectory, FileLine, FileManaged, FileSymlink, FileTouch,
+    LineLocation, LineMode,
+};
+pub use firewalld::FirewalldPresent;
+pub use git::GitLatest;
+pub use group::{GroupAbsent, GroupPresent};
+pub use iptables::{IpFamily, IptablesAppend, IptablesTable, Protocol};
+pub use mount::MountMounted;
+pub use pip::PipInstalled;
+pub use pkg::{PkgInstalled, PkgLatest, PkgRemoved};
+pub use service::{ServiceDead, ServiceEnabled, ServiceRunning};
+pub use sysctl::SysctlPresent;
+pub use timezone::TimezoneSystem;
+pub use user::{UserAbsent, UserPresent};
 
 /// Errors in a single state, found when a tree is rendered.
 #[derive(
@@ -54,6 +307,19 @@ pub enum StateError {
         /// The mode as given.
         mode: u32,
     },
+    /// A typed argument has a value Salt would misread, like a cron field
+    /// with a space in it.
+    #[error("state `{id}` has {name} `{value}`, expected {expected}")]
+    BadValue {
+        /// The state id.
+        id: String,
+        /// The argument name.
+        name: String,
+        /// The value as given.
+        value: String,
+        /// What the argument accepts.
+        expected: String,
+    },
     /// The state has a requisite on itself.
     #[error("state `{id}` has a {kind} requisite on itself")]
     SelfRequisite {
@@ -66,8 +332,9 @@ pub enum StateError {
 
 /// The kind of a requisite, as written in an SLS file.
 ///
-/// The `…In` kinds are the reverse forms: `a.requisite(RequireIn, &b)` means
-/// `b` requires `a`.
+/// The `…In` kinds are the reverse forms, declared on the target's side:
+/// `a.requisite(RequireIn, &b)` means `b` requires `a`. The `…Any` kinds
+/// take several targets and are satisfied by any one of them.
 #[derive(
     Debug,
     Clone,
@@ -81,35 +348,49 @@ pub enum StateError {
     serde::Deserialize,
 )]
 pub enum Requisite {
-    /// Run after the target, and only if it succeeded.
+    /// `require`: run after the target, and only if it succeeded.
     Require,
-    /// Like [`Requisite::Require`], and also react (`mod_watch`, e.g. restart
-    /// a service) when the target made changes.
+    /// `watch`: like [`Requisite::Require`], and also react (`mod_watch`,
+    /// e.g. restart a service) when the target made changes.
     Watch,
-    /// Run only if the target made changes.
+    /// `onchanges`: run only if the target made changes.
     OnChanges,
-    /// Run only if the target failed.
+    /// `onfail`: run only if the target failed.
     OnFail,
-    /// Run before the target, only if the target is about to change.
+    /// `prereq`: run before the target, only if the target is about to
+    /// change.
     Prereq,
-    /// Copy the target's arguments.
+    /// `use`: copy the target's arguments (except its name and
+    /// requisites) that this state does not set itself.
     Use,
-    /// React like [`Requisite::Watch`] but at the end of the run.
+    /// `listen`: react like [`Requisite::Watch`] when the target made
+    /// changes, but at the end of the run.
     Listen,
-    /// The target requires this state.
+    /// `require_in`: the target requires this state.
     RequireIn,
-    /// The target watches this state.
+    /// `watch_in`: the target watches this state.
     WatchIn,
-    /// The target runs only if this state made changes.
+    /// `onchanges_in`: the target runs only if this state made changes.
     OnChangesIn,
-    /// The target runs only if this state failed.
+    /// `onfail_in`: the target runs only if this state failed.
     OnFailIn,
-    /// This state runs before the target, if the target is about to change.
+    /// `prereq_in`: the target runs before this state, only if this state
+    /// is about to change.
     PrereqIn,
-    /// The target copies this state's arguments.
+    /// `use_in`: the target copies this state's arguments.
     UseIn,
-    /// The target listens to this state.
+    /// `listen_in`: the target listens to this state.
     ListenIn,
+    /// `require_any`: run after the targets, and only if at least one of
+    /// them succeeded.
+    RequireAny,
+    /// `watch_any`: like [`Requisite::RequireAny`], and react when any
+    /// target made changes.
+    WatchAny,
+    /// `onchanges_any`: run only if at least one target made changes.
+    OnChangesAny,
+    /// `onfail_any`: run only if at least one target failed.
+    OnFailAny,
 }
 
 impl Requisite {
@@ -130,10 +411,30 @@ impl Requisite {
             Requisite::PrereqIn => "prereq_in",
             Requisite::UseIn => "use_in",
             Requisite::ListenIn => "listen_in",
+            Requisite::RequireAny => "require_any",
+            Requisite::WatchAny => "watch_any",
+            Requisite::OnChangesAny => "onchanges_any",
+            Requisite::OnFailAny => "onfail_any",
         }
     }
 
-    const ALL: [Requisite; 14] = [
+    /// The kind written with `keyword`, like [`Requisite::OnChangesIn`] for
+    /// `onchanges_in`; `None` for any other word.
+    ///
+    /// ```
+    /// use onioncloud_salt::Requisite;
+    ///
+    /// assert_eq!(Requisite::from_keyword("use"), Some(Requisite::Use));
+    /// assert_eq!(Requisite::from_keyword("requires"), None);
+    /// ```
+    pub fn from_keyword(keyword: &str) -> Option<Requisite> {
+        Requisite::ALL
+            .into_iter()
+            .find(|kind| kind.keyword() == keyword)
+    }
+
+    /// Every kind, in the order requisites are rendered.
+    pub const ALL: [Requisite; 18] = [
         Requisite::Require,
         Requisite::Watch,
         Requisite::OnChanges,
@@ -148,6 +449,10 @@ impl Requisite {
         Requisite::PrereqIn,
         Requisite::UseIn,
         Requisite::ListenIn,
+        Requisite::RequireAny,
+        Requisite::WatchAny,
+        Requisite::OnChangesAny,
+        Requisite::OnFailAny,
     ];
 }
 
@@ -214,7 +519,49 @@ pub struct State {
     function: String,
     args: Vec<(String, SaltValue)>,
     requisites: Vec<(Requisite, StateRef)>,
-    problems: Vec<StateError>,
+    problems: Vec<ArgumentProblem>,
+}
+
+/// A typed argument set to a value Salt would misread, kept until the tree
+/// is rendered (or the argument is set again).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+enum ArgumentProblem {
+    /// A permission mode above `0o7777`.
+    Mode { argument: String, mode: u32 },
+    /// Any other value.
+    Value {
+        argument: String,
+        value: String,
+        expected: String,
+    },
+}
+
+impl ArgumentProblem {
+    fn argument(&self) -> &str {
+        match self {
+            ArgumentProblem::Mode { argument, .. }
+            | ArgumentProblem::Value { argument, .. } => argument,
+        }
+    }
+
+    fn to_error(&self, id: &str) -> StateError {
+        match self {
+            ArgumentProblem::Mode { mode, .. } => StateError::BadMode {
+                id: id.to_owned(),
+                mode: *mode,
+            },
+            ArgumentProblem::Value {
+                argument,
+                value,
+                expected,
+            } => StateError::BadValue {
+                id: id.to_owned(),
+                name: argument.clone(),
+                value: value.clone(),
+                expected: expected.clone(),
+            },
+        }
+    }
 }
 
 impl State {
@@ -250,25 +597,7 @@ impl State {
         self
     }
 
-    /// Runs after `target`, and only if it succeeded.
-    pub fn require(self, target: &StateRef) -> Self {
-        self.requisite(Requisite::Require, target)
-    }
-
-    /// Like [`State::require`], and reacts when `target` changed.
-    pub fn watch(self, target: &StateRef) -> Self {
-        self.requisite(Requisite::Watch, target)
-    }
-
-    /// Runs only if `target` made changes.
-    pub fn onchanges(self, target: &StateRef) -> Self {
-        self.requisite(Requisite::OnChanges, target)
-    }
-
-    /// Runs only if `target` failed.
-    pub fn onfail(self, target: &StateRef) -> Self {
-        self.requisite(Requisite::OnFail, target)
-    }
+    requisite_methods!();
 
     /// The state id.
     pub fn id(&self) -> &str {
@@ -298,30 +627,54 @@ impl State {
     }
 
     fn set_arg(&mut self, name: String, value: SaltValue) {
+        self.problems.retain(|problem| problem.argument() != name);
         match self.args.iter_mut().find(|(existing, _)| *existing == name) {
             Some(slot) => slot.1 = value,
             None => self.args.push((name, value)),
         }
     }
 
-    fn set_mode(&mut self, mode: u32) {
+    /// Sets `name` to a permission mode, written as a quoted octal string
+    /// (`0o644` becomes `'0644'`); a mode above `0o7777` is reported when
+    /// the tree is rendered.
+    fn set_octal_mode(&mut self, name: &str, mode: u32) {
+        self.set_arg(name.to_owned(), SaltValue::String(format!("{mode:04o}")));
         if mode > 0o7777 {
-            self.problems.push(StateError::BadMode {
-                id: self.id.clone(),
+            self.problems.push(ArgumentProblem::Mode {
+                argument: name.to_owned(),
                 mode,
             });
         }
-        self.set_arg(
-            "mode".to_owned(),
-            SaltValue::String(format!("{mode:04o}")),
-        );
+    }
+
+    fn set_mode(&mut self, mode: u32) {
+        self.set_octal_mode("mode", mode);
+    }
+
+    /// Sets `name` to the string `value`, first checking it with `valid`;
+    /// a value it refuses is reported, as expecting `expected`, when the
+    /// tree is rendered.
+    fn set_checked(
+        &mut self,
+        name: &str,
+        value: String,
+        valid: fn(&str) -> bool,
+        expected: &str,
+    ) {
+        let problem = (!valid(&value)).then(|| ArgumentProblem::Value {
+            argument: name.to_owned(),
+            value: value.clone(),
+            expected: expected.to_owned(),
+        });
+        self.set_arg(name.to_owned(), SaltValue::String(value));
+        self.problems.extend(problem);
     }
 
     /// Checks everything about the state that does not depend on other
     /// states.
     pub(crate) fn validate(&self) -> Result<(), StateError> {
         if let Some(problem) = self.problems.first() {
-            return Err(problem.clone());
+            return Err(problem.to_error(&self.id));
         }
         if self.id.is_empty() {
             return Err(StateError::EmptyId {
@@ -408,307 +761,18 @@ fn is_identifier(text: &str) -> bool {
         && characters.all(|rest| rest.is_ascii_alphanumeric() || rest == '_')
 }
 
-/// Generates a typed state builder wrapping a [`State`], with the generic
-/// methods every builder shares.
-macro_rules! typed_state {
-    (
-        $(#[$meta:meta])*
-        $builder:ident, $function:literal, $name_doc:literal
-    ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq)]
-        pub struct $builder {
-            state: State,
-        }
-
-        impl $builder {
-            #[doc = concat!("A `", $function, "` state for ", $name_doc,
-                ", which is also its id.")]
-            pub fn new(name: impl Into<String>) -> Self {
-                let name = name.into();
-                $builder {
-                    state: State::new(name.clone(), $function)
-                        .arg("name", name),
-                }
-            }
-
-            /// Replaces the state id (the name stays as it is).
-            pub fn id(mut self, id: impl Into<String>) -> Self {
-                self.state.id = id.into();
-                self
-            }
-
-            /// Sets an argument that has no typed method.
-            pub fn arg(
-                mut self,
-                name: impl Into<String>,
-                value: impl Into<SaltValue>,
-            ) -> Self {
-                self.state = self.state.arg(name, value);
-                self
-            }
-
-            /// Adds a requisite of any kind on `target`.
-            pub fn requisite(
-                mut self,
-                kind: Requisite,
-                target: &StateRef,
-            ) -> Self {
-                self.state = self.state.requisite(kind, target);
-                self
-            }
-
-            /// Runs after `target`, and only if it succeeded.
-            pub fn require(self, target: &StateRef) -> Self {
-                self.requisite(Requisite::Require, target)
-            }
-
-            /// Like `require`, and reacts when `target` changed.
-            pub fn watch(self, target: &StateRef) -> Self {
-                self.requisite(Requisite::Watch, target)
-            }
-
-            /// Runs only if `target` made changes.
-            pub fn onchanges(self, target: &StateRef) -> Self {
-                self.requisite(Requisite::OnChanges, target)
-            }
-
-            /// Runs only if `target` failed.
-            pub fn onfail(self, target: &StateRef) -> Self {
-                self.requisite(Requisite::OnFail, target)
-            }
-
-            /// The state built so far.
-            pub fn state(&self) -> &State {
-                &self.state
-            }
-        }
-
-        impl From<$builder> for State {
-            fn from(builder: $builder) -> State {
-                builder.state
-            }
-        }
-    };
-}
-
-typed_state!(
-    /// `file.managed`: a file with given contents or source.
-    ///
-    /// ```
-    /// use onioncloud_salt::FileManaged;
-    ///
-    /// let config = FileManaged::new("/etc/motd")
-    ///     .contents("welcome\n")
-    ///     .mode(0o644)
-    ///     .user("root")
-    ///     .group("root");
-    /// assert_eq!(config.state().id(), "/etc/motd");
-    /// ```
-    FileManaged,
-    "file.managed",
-    "the file at path `name`"
-);
-
-impl FileManaged {
-    /// The exact contents of the file.
-    pub fn contents(self, contents: impl Into<String>) -> Self {
-        self.arg("contents", contents.into())
-    }
-
-    /// Where to copy the file from, like `salt://files/nginx.conf`.
-    pub fn source(self, source: impl Into<String>) -> Self {
-        self.arg("source", source.into())
-    }
-
-    /// The hash of a remote `source`, like `sha256=…`.
-    pub fn source_hash(self, hash: impl Into<String>) -> Self {
-        self.arg("source_hash", hash.into())
-    }
-
-    /// The permission bits, written as a quoted octal string (`0o644` becomes
-    /// `'0644'`).
-    pub fn mode(mut self, mode: u32) -> Self {
-        self.state.set_mode(mode);
-        self
-    }
-
-    /// The owning user.
-    pub fn user(self, user: impl Into<String>) -> Self {
-        self.arg("user", user.into())
-    }
-
-    /// The owning group.
-    pub fn group(self, group: impl Into<String>) -> Self {
-        self.arg("group", group.into())
-    }
-
-    /// Whether to create missing parent directories.
-    pub fn makedirs(self, makedirs: bool) -> Self {
-        self.arg("makedirs", makedirs)
-    }
-}
-
-typed_state!(
-    /// `file.directory`: a directory.
-    FileDirectory,
-    "file.directory",
-    "the directory at path `name`"
-);
-
-impl FileDirectory {
-    /// The permission bits, written as a quoted octal string.
-    pub fn mode(mut self, mode: u32) -> Self {
-        self.state.set_mode(mode);
-        self
-    }
-
-    /// The owning user.
-    pub fn user(self, user: impl Into<String>) -> Self {
-        self.arg("user", user.into())
-    }
-
-    /// The owning group.
-    pub fn group(self, group: impl Into<String>) -> Self {
-        self.arg("group", group.into())
-    }
-
-    /// Whether to create missing parent directories.
-    pub fn makedirs(self, makedirs: bool) -> Self {
-        self.arg("makedirs", makedirs)
-    }
-}
-
-typed_state!(
-    /// `pkg.installed`: an installed package.
-    PkgInstalled,
-    "pkg.installed",
-    "the package `name`"
-);
-
-impl PkgInstalled {
-    /// The version to install, as the package manager spells it.
-    pub fn version(self, version: impl Into<String>) -> Self {
-        self.arg("version", version.into())
-    }
-
-    /// Whether to refresh the package database first.
-    pub fn refresh(self, refresh: bool) -> Self {
-        self.arg("refresh", refresh)
-    }
-
-    /// The repository to install from.
-    pub fn fromrepo(self, repository: impl Into<String>) -> Self {
-        self.arg("fromrepo", repository.into())
-    }
-}
-
-typed_state!(
-    /// `service.running`: a running service.
-    ServiceRunning,
-    "service.running",
-    "the service `name`"
-);
-
-impl ServiceRunning {
-    /// Whether the service starts at boot.
-    pub fn enable(self, enable: bool) -> Self {
-        self.arg("enable", enable)
-    }
-
-    /// Whether a watch reloads instead of restarting the service.
-    pub fn reload(self, reload: bool) -> Self {
-        self.arg("reload", reload)
-    }
-}
-
-typed_state!(
-    /// `user.present`: a local user account.
-    UserPresent,
-    "user.present",
-    "the user `name`"
-);
-
-impl UserPresent {
-    /// The numeric user id.
-    pub fn uid(self, uid: u32) -> Self {
-        self.arg("uid", uid)
-    }
-
-    /// The primary group, by numeric id.
-    pub fn gid(self, gid: u32) -> Self {
-        self.arg("gid", gid)
-    }
-
-    /// The home directory.
-    pub fn home(self, home: impl Into<String>) -> Self {
-        self.arg("home", home.into())
-    }
-
-    /// The login shell.
-    pub fn shell(self, shell: impl Into<String>) -> Self {
-        self.arg("shell", shell.into())
-    }
-
-    /// Supplementary groups.
-    pub fn groups<I, G>(self, groups: I) -> Self
-    where
-        I: IntoIterator<Item = G>,
-        G: Into<String>,
-    {
-        let groups: Vec<SaltValue> = groups
+/// A list of strings as a Salt value.
+fn string_list<I, S>(items: I) -> SaltValue
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
+    SaltValue::List(
+        items
             .into_iter()
-            .map(|group| SaltValue::String(group.into()))
-            .collect();
-        self.arg("groups", SaltValue::List(groups))
-    }
-
-    /// Whether this is a system account.
-    pub fn system(self, system: bool) -> Self {
-        self.arg("system", system)
-    }
-
-    /// Whether to create the home directory.
-    pub fn createhome(self, createhome: bool) -> Self {
-        self.arg("createhome", createhome)
-    }
-}
-
-typed_state!(
-    /// `cmd.run`: a command. Give it an [`id`](CmdRun::id) when the command
-    /// is long, and a guard ([`creates`](CmdRun::creates),
-    /// [`unless`](CmdRun::unless), [`onlyif`](CmdRun::onlyif) or a
-    /// requisite) so it does not run every time.
-    CmdRun,
-    "cmd.run",
-    "the shell command `name`"
-);
-
-impl CmdRun {
-    /// Skips the command when this path exists.
-    pub fn creates(self, path: impl Into<String>) -> Self {
-        self.arg("creates", path.into())
-    }
-
-    /// Skips the command when this shell command succeeds.
-    pub fn unless(self, command: impl Into<String>) -> Self {
-        self.arg("unless", command.into())
-    }
-
-    /// Runs the command only when this shell command succeeds.
-    pub fn onlyif(self, command: impl Into<String>) -> Self {
-        self.arg("onlyif", command.into())
-    }
-
-    /// The working directory.
-    pub fn cwd(self, directory: impl Into<String>) -> Self {
-        self.arg("cwd", directory.into())
-    }
-
-    /// The user to run as.
-    pub fn runas(self, user: impl Into<String>) -> Self {
-        self.arg("runas", user.into())
-    }
+            .map(|item| SaltValue::String(item.into()))
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -820,5 +884,230 @@ mod tests {
         assert_eq!(state.function(), "service.running");
         assert_eq!(state.args()[0].1.as_str(), Some("nginx"));
         assert_eq!(state.requisites().len(), 2);
+    }
+
+    fn sls(state: impl Into<State>) -> String {
+        let state = state.into();
+        let node = crate::yaml::Node::Map(vec![(
+            state.id().to_owned(),
+            state.to_node(),
+        )]);
+        crate::yaml::document(&node)
+    }
+
+    #[test]
+    fn every_keyword_parses_back_to_its_kind() {
+        for kind in Requisite::ALL {
+            assert_eq!(Requisite::from_keyword(kind.keyword()), Some(kind));
+        }
+        for word in ["", "Require", "require ", "requires", "use_any"] {
+            assert_eq!(Requisite::from_keyword(word), None, "{word:?}");
+        }
+        let mut keywords: Vec<_> =
+            Requisite::ALL.iter().map(|kind| kind.keyword()).collect();
+        keywords.sort_unstable();
+        keywords.dedup();
+        assert_eq!(keywords.len(), Requisite::ALL.len());
+    }
+
+    #[test]
+    fn every_requisite_method_writes_its_keyword() {
+        let target = handle("t", "test");
+        let state = State::new("x", "test.nop")
+            .require(&target)
+            .watch(&target)
+            .onchanges(&target)
+            .onfail(&target)
+            .prereq(&target)
+            .uses(&target)
+            .listen(&target)
+            .required_by(&target)
+            .watched_by(&target)
+            .triggers(&target)
+            .on_failure_triggers(&target)
+            .prerequisite_of(&target)
+            .used_by(&target)
+            .listened_by(&target)
+            .require_any(&[&target])
+            .watch_any(&[&target])
+            .onchanges_any(&[&target])
+            .onfail_any(&[&target]);
+        let kinds: Vec<Requisite> =
+            state.requisites().iter().map(|(kind, _)| *kind).collect();
+        assert_eq!(kinds, Requisite::ALL);
+    }
+
+    #[test]
+    fn builders_have_the_same_requisite_methods() {
+        let target = handle("t", "test");
+        let from_builder: State = CmdRun::new("true")
+            .prereq(&target)
+            .used_by(&target)
+            .onfail_any(&[&target])
+            .into();
+        let from_state = State::new("true", "cmd.run")
+            .arg("name", "true")
+            .requisite(Requisite::Prereq, &target)
+            .requisite(Requisite::UseIn, &target)
+            .requisite(Requisite::OnFailAny, &target);
+        assert_eq!(from_builder, from_state);
+    }
+
+    #[test]
+    fn any_requisites_render_as_one_list_after_the_others() {
+        let first = handle("first", "file");
+        let second = handle("second", "cmd");
+        let state = CmdRun::new("true")
+            .id("x")
+            .onchanges_any(&[&first, &second])
+            .triggers(&second)
+            .require(&first)
+            .onchanges_any(&[&first]);
+        assert_eq!(
+            sls(state),
+            "#!yaml
+x:
+  cmd.run:
+    - name: 'true'
+    - require:
+        - file: first
+    - onchanges_in:
+        - cmd: second
+    - onchanges_any:
+        - file: first
+        - cmd: second
+"
+        );
+    }
+
+    #[test]
+    fn enum_arguments_write_salt_words() {
+        let state: State = FileLine::new("/f", "x = 1", LineMode::Ensure)
+            .after("^\\[section\\]$")
+            .location(LineLocation::Start)
+            .file_mode(0o600)
+            .into();
+        assert_eq!(
+            sls(state),
+            "#!yaml
+/f:
+  file.line:
+    - name: /f
+    - content: 'x = 1'
+    - mode: ensure
+    - after: '^\\[section\\]$'
+    - location: start
+    - file_mode: '0600'
+"
+        );
+        let words: Vec<&str> = [
+            LineMode::Replace,
+            LineMode::Insert,
+            LineMode::Delete,
+            LineMode::Ensure,
+        ]
+        .into_iter()
+        .map(LineMode::salt_word)
+        .collect();
+        assert_eq!(words, ["replace", "insert", "delete", "ensure"]);
+        let rule: State = IptablesAppend::new("web", "INPUT", "ACCEPT")
+            .table(IptablesTable::Filter)
+            .family(IpFamily::Ipv6)
+            .proto(Protocol::Tcp)
+            .dport_range(8000, 8080)
+            .into();
+        let args: Vec<(&str, Option<&str>)> = rule
+            .args()
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        assert_eq!(
+            args,
+            [
+                ("name", Some("web")),
+                ("chain", Some("INPUT")),
+                ("jump", Some("ACCEPT")),
+                ("table", Some("filter")),
+                ("family", Some("ipv6")),
+                ("proto", Some("tcp")),
+                ("dport", Some("8000:8080")),
+            ]
+        );
+        assert_eq!(CronSpecial::Daily.salt_word(), "@daily");
+        assert_eq!(ArchiveFormat::Zip.salt_word(), "zip");
+    }
+
+    #[test]
+    fn cron_fields_with_spaces_are_reported_under_the_final_id() {
+        let state: State = CronPresent::new("/bin/backup")
+            .minute("*/5")
+            .hour("2 3")
+            .id("backup")
+            .into();
+        assert_eq!(
+            state.validate().unwrap_err(),
+            StateError::BadValue {
+                id: "backup".to_owned(),
+                name: "hour".to_owned(),
+                value: "2 3".to_owned(),
+                expected: "one crontab word without spaces, like `*/5`"
+                    .to_owned(),
+            }
+        );
+        let error = State::from(CronPresent::new("a\nb")).validate();
+        assert_eq!(
+            error.unwrap_err().to_string(),
+            "state `a\nb` has name `a\nb`, expected a command on one line"
+        );
+        let state: State = CronPresent::new("/bin/backup").minute("").into();
+        assert!(matches!(state.validate(), Err(StateError::BadValue { .. })));
+    }
+
+    #[test]
+    fn setting_an_argument_again_clears_its_problem() {
+        let state: State =
+            CronPresent::new("/bin/backup").hour("2 3").hour("2").into();
+        assert_eq!(state.validate(), Ok(()));
+        let state: State =
+            FileManaged::new("/f").mode(0o10000).mode(0o640).into();
+        assert_eq!(state.validate(), Ok(()));
+        let state: State = FileLine::new("/f", "x", LineMode::Delete)
+            .file_mode(0o17777)
+            .into();
+        assert!(matches!(
+            state.validate(),
+            Err(StateError::BadMode { mode: 0o17777, .. })
+        ));
+    }
+
+    #[test]
+    fn required_arguments_come_first_in_order() {
+        let names = |state: State| -> Vec<String> {
+            state.args().iter().map(|(name, _)| name.clone()).collect()
+        };
+        assert_eq!(
+            names(FileSymlink::new("/l", "/t").force(true).into()),
+            ["name", "target", "force"]
+        );
+        assert_eq!(
+            names(MountMounted::new("/m", "/dev/x", "ext4").into()),
+            ["name", "device", "fstype"]
+        );
+        assert_eq!(
+            names(GitLatest::new("https://x/r.git", "/srv/r").into()),
+            ["name", "target"]
+        );
+        assert_eq!(
+            names(ArchiveExtracted::new("/opt/a", "/tmp/a.tar").into()),
+            ["name", "source"]
+        );
+        assert_eq!(
+            names(SysctlPresent::new("vm.swappiness", 10).into()),
+            ["name", "value"]
+        );
+        assert_eq!(
+            names(PipInstalled::pkgs("tools", ["a", "b"]).into()),
+            ["name", "pkgs"]
+        );
     }
 }
