@@ -748,10 +748,11 @@ fn orders_holder_after_target(kind: Requisite) -> Option<bool> {
     use Requisite::*;
     match kind {
         Require | Watch | OnChanges | OnFail | PrereqIn => Some(true),
+        // An `_any` state waits for every target, then checks that one
+        // of them succeeded, changed or failed.
+        RequireAny | WatchAny | OnChangesAny | OnFailAny => Some(true),
         RequireIn | WatchIn | OnChangesIn | OnFailIn | Prereq => Some(false),
         Use | UseIn | Listen | ListenIn => None,
-        #[allow(unreachable_patterns)]
-        _ => Some(!kind.keyword().ends_with("_in")),
     }
 }
 
