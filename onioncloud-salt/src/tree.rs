@@ -93,11 +93,11 @@ pub enum TreeError {
         /// The first role with that id.
         first_role: String,
         /// Where the first state was added.
-        first_location: Origin,
+        first_location: Box<Origin>,
         /// The second role with that id.
         second_role: String,
         /// Where the second state was added.
-        second_location: Origin,
+        second_location: Box<Origin>,
     },
     /// The requisites of one minion's states form a cycle, which Salt
     /// refuses as a recursive requisite. One shortest cycle is reported.
@@ -683,9 +683,11 @@ impl SaltTree {
                         return Err(TreeError::DuplicateStateId {
                             id: state.id().to_owned(),
                             first_role: first.name.clone(),
-                            first_location: first.origin(*first_index),
+                            first_location: Box::new(
+                                first.origin(*first_index),
+                            ),
                             second_role: role.name.clone(),
-                            second_location: role.origin(index),
+                            second_location: Box::new(role.origin(index)),
                         });
                     }
                     Some(_) => {}
