@@ -115,15 +115,14 @@ pub enum TreeError {
     /// A requisite points at a state the minion does not receive.
     #[error(
         "state `{state}` (role `{role}`) has a {kind} requisite on \
-         `{target}` (role `{target_role}`), which {receiver} does not \
-         receive"
+         `{target}` (role `{target_role}`), which {} does not receive",
+        receiver(minion, *targeted)
     )]
     MissingRequisite {
         /// The minion id, or for roles given to a target, the target.
         minion: String,
-        /// Who receives the state holding the requisite, like
-        /// ``minion `m1` `` or ``the target grain `role:web` ``.
-        receiver: String,
+        /// Whether `minion` is a target rather than a minion id.
+        targeted: bool,
         /// The role of the state holding the requisite.
         role: String,
         /// The id of the state holding the requisite.
@@ -190,6 +189,15 @@ pub struct CycleStep {
     /// Whether the requisite is written on the next step's state (an
     /// `_in` or `prereq` form) rather than on this one.
     pub written_on_next: bool,
+}
+
+/// Who receives a state: ``minion `m1` `` or ``the target grain `x:y` ``.
+fn receiver(minion: &str, targeted: bool) -> String {
+    if targeted {
+        format!("the target {minion}")
+    } else {
+        format!("minion `{minion}`")
+    }
 }
 
 fn display_cycle(cycle: &[CycleStep]) -> String {
@@ -586,8 +594,7 @@ impl SaltTree {
                     }
                 }
             }
-            let receiver = format!("minion `{minion_id}`");
-            check_minion_states(minion_id, &receiver, minion)?;
+            check_minion_states(minion_id, false, minion)?;
 
             if !minion.roles.is_empty() {
                 let roles = minion
@@ -644,8 +651,7 @@ impl SaltTree {
                 roles: roles.clone(),
                 pillar: BTreeMap::new(),
             };
-            let receiver = format!("the target {target}");
-            check_minion_states(&target.to_string(), &receiver, &group)?;
+            check_minion_states(&target.to_string(), true, &group)?;
             let (key, kind) = target.top_entry();
             let mut entries: Vec<Node> = kind
                 .map(|kind| {
@@ -709,7 +715,7 @@ fn top_file(targets: Vec<(String, Node)>) -> String {
 /// every requisite points at a state the minion receives.
 fn check_minion_states(
     minion_id: &str,
-    receiver: &str,
+    targeted: bool,
     minion: &Minion,
 ) -> Result<(), TreeError> {
     // Each (id, module), and the role of that state. Ids are unique
@@ -729,7 +735,7 @@ fn check_minion_states(
                 if !found {
                     return Err(TreeError::MissingRequisite {
                         minion: minion_id.to_owned(),
-                        receiver: receiver.to_owned(),
+                        targeted,
                         role: role.name().to_owned(),
                         state: state.id().to_owned(),
                         kind: *kind,
