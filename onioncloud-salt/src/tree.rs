@@ -420,7 +420,7 @@ fn check_minion_states(
 
 /// Ascii letters, digits, `_`, `-` (and `.` when `dots`), starting with a
 /// letter or digit, at most `max_len` bytes.
-fn valid_name(name: &str, max_len: usize, dots: bool) -> bool {
+pub(crate) fn valid_name(name: &str, max_len: usize, dots: bool) -> bool {
     let mut characters = name.chars();
     name.len() <= max_len
         && characters
