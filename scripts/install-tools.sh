@@ -152,6 +152,11 @@ install_sshd() {
         useradd --system --no-create-home --home-dir /run/sshd \
             --shell /usr/sbin/nologin sshd
     fi
+    local client
+    for client in ssh ssh-keygen; do
+        command -v "$client" >/dev/null 2>&1 \
+            || log "warning: $client not on PATH (Debian: apt-get install openssh-client); the salt-ssh tests need it"
+    done
     if [ -x "$wrapper" ] && "$wrapper" -V >/dev/null 2>&1; then
         log "sshd up to date ($wrapper)"
         return 0
