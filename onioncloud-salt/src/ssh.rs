@@ -8,7 +8,8 @@
 //! throwaway master configuration directory (the rendered tree as
 //! `file_roots` and `pillar_roots`, cache, keys, logs and the roster inside
 //! it), runs `salt-ssh <minion id> state.apply [test=True] --out=json` and
-//! parses the per-state results exactly as [`LocalRunner`] does.
+//! parses the per-state results exactly as
+//! [`LocalRunner`](crate::runner::LocalRunner) does.
 //!
 //! Host keys are verified against a known_hosts file the caller supplies;
 //! nothing else is trusted (not `~/.ssh/known_hosts`, not the system's),
@@ -53,8 +54,6 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-#[cfg(doc)]
-use crate::runner::LocalRunner;
 use crate::runner::{
     self, Invocation, RunOutput, RunnerError, SaltRunner, StateResult,
 };

@@ -518,3 +518,34 @@ fn a_host_key_missing_from_known_hosts_is_rejected() {
     // Nothing ran on the target.
     assert!(!sandbox.path().join("conf").exists());
 }
+
+#[test]
+fn a_target_without_python_is_a_remote_failure() {
+    let Some(tools) = tools_or_skip("a_target_without_python") else {
+        return;
+    };
+    let server = SshServer::start(&tools.sshd);
+    let empty = server.path("empty-bin");
+    std::fs::create_dir(&empty).unwrap();
+    let entry = RosterEntry {
+        set_path: Some(empty.display().to_string()),
+        ..server.entry()
+    };
+    let runner = runner(&tools, entry, &server.known_hosts());
+    let error = runner
+        .apply_highstate(&BTreeMap::new(), MINION, false)
+        .unwrap_err();
+    match &error {
+        RunnerError::RemoteFailed {
+            minion,
+            host,
+            stderr_tail,
+            ..
+        } => {
+            assert_eq!(minion, MINION);
+            assert_eq!(host, "127.0.0.1");
+            assert!(stderr_tail.contains("python"), "{stderr_tail}");
+        }
+        other => panic!("expected RemoteFailed, got {other}"),
+    }
+}
