@@ -3,6 +3,9 @@
 #
 #   <tools>/venv        Python virtualenv with Salt (pinned, scripts/salt-requirements.txt)
 #   <tools>/cargo/bin   mdbook (cargo install --locked, pinned version)
+#   <tools>/haproxy     Debian's haproxy, unpacked (not installed), and a wrapper
+#   <tools>/sshd        Debian's openssh-server, unpacked (not installed), and a
+#                       wrapper; creates the system user `sshd` if missing (root)
 #
 # <tools> = ${ONIONCLOUD_TOOLS_DIR:-$HOME/.cache/onioncloud/tools}
 #
@@ -15,6 +18,8 @@
 #   ONIONCLOUD_PYTHON        python interpreter for the venv (default: python3, needs >= 3.10)
 #   ONIONCLOUD_SKIP_SALT=1   do not install/check the salt venv
 #   ONIONCLOUD_SKIP_MDBOOK=1 do not install/check mdbook (its build takes ~4 min on 2 cores)
+#   ONIONCLOUD_SKIP_HAPROXY=1 do not unpack/check haproxy
+#   ONIONCLOUD_SKIP_SSHD=1   do not unpack/check sshd
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -125,8 +130,65 @@ WRAPPER
     "$wrapper" -v >/dev/null || die "the unpacked haproxy does not run"
 }
 
+# --------------------------------------------------------------------- sshd --
+# The salt-ssh tests start a throwaway OpenSSH server on 127.0.0.1. Debian's
+# openssh-server is unpacked into the tools directory, not installed, so no
+# service is started and no system configuration is written. What sshd needs
+# at run time when started as root:
+#   - the privilege separation user `sshd`, created here with
+#     `useradd --system` (home /run/sshd, no login shell) if it is missing;
+#   - the privilege separation directory /run/sshd (root-owned, not writable
+#     by others), which the wrapper creates before starting sshd, because
+#     /run does not survive a reboot.
+# sshd must be started by absolute path (it re-executes itself), which the
+# wrapper does. `scp`, which salt-ssh uses to copy its thin archive, speaks
+# SFTP: a configuration for these tests says `Subsystem sftp internal-sftp`.
+SSHD_PACKAGES="openssh-server libwrap0"
+install_sshd() {
+    local dir="$TOOLS_DIR/sshd" wrapper="$TOOLS_DIR/sshd/sshd"
+    if [ "$(id -u)" = 0 ] && ! getent passwd sshd >/dev/null 2>&1; then
+        command -v useradd >/dev/null 2>&1 || die "useradd not found (needed for sshd's user)"
+        log "creating the system user sshd (sshd's privilege separation)"
+        useradd --system --no-create-home --home-dir /run/sshd \
+            --shell /usr/sbin/nologin sshd
+    fi
+    local client
+    for client in ssh ssh-keygen; do
+        command -v "$client" >/dev/null 2>&1 \
+            || log "warning: $client not on PATH (Debian: apt-get install openssh-client); the salt-ssh tests need it"
+    done
+    if [ -x "$wrapper" ] && "$wrapper" -V >/dev/null 2>&1; then
+        log "sshd up to date ($wrapper)"
+        return 0
+    fi
+    command -v apt-get >/dev/null 2>&1 || die "apt-get not found (needed for sshd)"
+    log "unpacking Debian's openssh-server into $dir"
+    rm -rf "$dir"
+    mkdir -p "$dir/debs" "$dir/root"
+    # shellcheck disable=SC2086
+    if ! (cd "$dir/debs" && apt-get download $SSHD_PACKAGES >/dev/null 2>&1); then
+        apt-get update >/dev/null
+        # shellcheck disable=SC2086
+        (cd "$dir/debs" && apt-get download $SSHD_PACKAGES >/dev/null)
+    fi
+    for deb in "$dir"/debs/*.deb; do
+        dpkg -x "$deb" "$dir/root"
+    done
+    cat >"$wrapper" <<WRAPPER
+#!/bin/sh
+# Runs the sshd unpacked next to this file (from Debian's openssh-server).
+if [ "\$(id -u)" = 0 ] && [ ! -d /run/sshd ]; then
+    mkdir -p -m 0755 /run/sshd
+fi
+LD_LIBRARY_PATH="$dir/root/usr/lib/x86_64-linux-gnu" exec "$dir/root/usr/sbin/sshd" "\$@"
+WRAPPER
+    chmod +x "$wrapper"
+    "$wrapper" -V >/dev/null 2>&1 || die "the unpacked sshd does not run"
+}
+
 if [ "${ONIONCLOUD_SKIP_SALT:-0}" != 1 ]; then install_salt; fi
 if [ "${ONIONCLOUD_SKIP_HAPROXY:-0}" != 1 ]; then install_haproxy; fi
+if [ "${ONIONCLOUD_SKIP_SSHD:-0}" != 1 ]; then install_sshd; fi
 if [ "${ONIONCLOUD_SKIP_MDBOOK:-0}" != 1 ]; then install_mdbook; fi
 
 # ------------------------------------------------------------------ summary --
@@ -141,6 +203,8 @@ echo "# or export:"
 echo "export PATH=\"$TOOLS_DIR/venv/bin:$TOOLS_DIR/cargo/bin:\$PATH\""
 if [ -n "${ONIONCLOUD_SALT_CALL:-}" ]; then echo "export ONIONCLOUD_SALT_CALL=\"$ONIONCLOUD_SALT_CALL\""; fi
 if [ -n "${ONIONCLOUD_MDBOOK:-}" ]; then echo "export ONIONCLOUD_MDBOOK=\"$ONIONCLOUD_MDBOOK\""; fi
+if [ -n "${ONIONCLOUD_SSHD:-}" ]; then echo "export ONIONCLOUD_SSHD=\"$ONIONCLOUD_SSHD\""; fi
+if [ -n "${ONIONCLOUD_SALT_SSH:-}" ]; then echo "export ONIONCLOUD_SALT_SSH=\"$ONIONCLOUD_SALT_SSH\""; fi
 if [ -n "${ONIONCLOUD_TF_PLUGIN_DIR:-}" ]; then
     echo "export ONIONCLOUD_TF_PLUGIN_DIR=\"$ONIONCLOUD_TF_PLUGIN_DIR\""
 else

@@ -8,7 +8,9 @@
 #   ONIONCLOUD_TOOLS_DIR       the cache dir (default $HOME/.cache/onioncloud/tools)
 #   ONIONCLOUD_SALT_CALL       <tools>/venv/bin/salt-call          (if installed)
 #   ONIONCLOUD_MDBOOK          <tools>/cargo/bin/mdbook            (if installed)
+#   ONIONCLOUD_SALT_SSH        <tools>/venv/bin/salt-ssh           (if installed)
 #   ONIONCLOUD_HAPROXY         <tools>/haproxy/haproxy             (if unpacked)
+#   ONIONCLOUD_SSHD            <tools>/sshd/sshd                   (if unpacked)
 #   ONIONCLOUD_TF_PLUGIN_DIR   terraform -plugin-dir mirror holding hashicorp/aws
 #                              (kept if already set; else /opt/tf-plugins if it has
 #                              the provider; else searched under /opt, /usr/local, $HOME)
@@ -31,6 +33,12 @@ unset -f _onioncloud_path_prepend
 
 if [ -x "$ONIONCLOUD_TOOLS_DIR/venv/bin/salt-call" ]; then
     export ONIONCLOUD_SALT_CALL="$ONIONCLOUD_TOOLS_DIR/venv/bin/salt-call"
+fi
+if [ -x "$ONIONCLOUD_TOOLS_DIR/venv/bin/salt-ssh" ]; then
+    export ONIONCLOUD_SALT_SSH="$ONIONCLOUD_TOOLS_DIR/venv/bin/salt-ssh"
+fi
+if [ -z "${ONIONCLOUD_SSHD:-}" ] && [ -x "$ONIONCLOUD_TOOLS_DIR/sshd/sshd" ]; then
+    export ONIONCLOUD_SSHD="$ONIONCLOUD_TOOLS_DIR/sshd/sshd"
 fi
 if [ -z "${ONIONCLOUD_HAPROXY:-}" ] && [ -x "$ONIONCLOUD_TOOLS_DIR/haproxy/haproxy" ]; then
     export ONIONCLOUD_HAPROXY="$ONIONCLOUD_TOOLS_DIR/haproxy/haproxy"

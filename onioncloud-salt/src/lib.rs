@@ -94,7 +94,9 @@
 //! [`apply_test`](runner::SaltCall::apply_test),
 //! [`apply`](runner::SaltCall::apply) and the pillar functions.
 //! [`runner::SaltRunner`] is what applies a minion's highstate during an
-//! apply; [`runner::LocalRunner`] does it with `salt-call --local`.
+//! apply; [`runner::LocalRunner`] does it with `salt-call --local`, and
+//! [`ssh::SshRunner`] on remote machines with `salt-ssh` and a typed
+//! [`ssh::Roster`].
 
 mod machine;
 mod state;
@@ -103,6 +105,7 @@ mod value;
 mod yaml;
 
 pub mod runner;
+pub mod ssh;
 
 pub use machine::{
     ConfiguredMachine, Deployed, DeployedMinion, DeployedSalt, Machine,

@@ -1,12 +1,15 @@
-//! Running a rendered tree with a real, masterless `salt-call`.
+//! Running a rendered tree with a real Salt.
 //!
 //! [`SaltCall`] lays the tree out in a throwaway directory together with a
 //! minion configuration that keeps every file Salt writes (cache, keys,
 //! sockets, logs) inside it, then runs
 //! `salt-call --local --config-dir=… --out=json <function> <args>`.
+//! [`SshRunner`](crate::ssh::SshRunner) does the same for remote machines
+//! with `salt-ssh`.
 
 use std::collections::BTreeMap;
-use std::io::Read;
+use std::ffi::OsString;
+use std::io::{Read, Write};
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -14,7 +17,7 @@ use std::time::{Duration, Instant};
 use crate::value::SaltValue;
 use crate::yaml::{self, Node};
 
-/// Errors preparing or running `salt-call`.
+/// Errors preparing or running `salt-call` or `salt-ssh`.
 #[derive(Debug, thiserror::Error)]
 pub enum RunnerError {
     /// A rendered file path is absolute or leaves the tree.
@@ -31,7 +34,7 @@ pub enum RunnerError {
         /// The underlying error.
         source: std::io::Error,
     },
-    /// `salt-call` could not be started.
+    /// `salt-call` or `salt-ssh` could not be started.
     #[error("cannot start {program}")]
     Spawn {
         /// The program path.
@@ -39,20 +42,24 @@ pub enum RunnerError {
         /// The underlying error.
         source: std::io::Error,
     },
-    /// `salt-call` ran longer than the timeout and was killed.
-    #[error("salt-call {function} timed out after {seconds} s")]
+    /// Salt ran longer than the timeout and was killed.
+    #[error("{tool} {function} timed out after {seconds} s")]
     Timeout {
+        /// The Salt command, `salt-call` or `salt-ssh`.
+        tool: String,
         /// The Salt function called.
         function: String,
         /// The timeout.
         seconds: u64,
     },
-    /// `salt-call` exited unsuccessfully.
+    /// Salt exited unsuccessfully.
     #[error(
-        "salt-call {function} exited with {status}\n--- stdout (tail) ---\n\
+        "{tool} {function} exited with {status}\n--- stdout (tail) ---\n\
          {stdout_tail}\n--- stderr (tail) ---\n{stderr_tail}"
     )]
     Failed {
+        /// The Salt command, `salt-call` or `salt-ssh`.
+        tool: String,
         /// The Salt function called.
         function: String,
         /// The exit status as text.
@@ -62,13 +69,16 @@ pub enum RunnerError {
         /// The end of standard error.
         stderr_tail: String,
     },
-    /// The output was not the JSON `{"local": …}` Salt prints.
+    /// The output was not the JSON Salt prints: `{"local": …}` from
+    /// `salt-call`, `{"<minion id>": …}` from `salt-ssh`.
     #[error(
-        "salt-call {function} printed no usable json ({problem})\n--- \
+        "{tool} {function} printed no usable json ({problem})\n--- \
          stdout (tail) ---\n{stdout_tail}\n--- stderr (tail) ---\n\
          {stderr_tail}"
     )]
     BadOutput {
+        /// The Salt command, `salt-call` or `salt-ssh`.
+        tool: String,
         /// The Salt function called.
         function: String,
         /// What was wrong.
@@ -86,16 +96,117 @@ pub enum RunnerError {
     },
     /// Salt could not render or compile the states and returned messages
     /// instead of state results.
-    #[error("salt-call {function} could not compile the states:\n{}", messages.join("\n"))]
+    #[error("{tool} {function} could not compile the states:\n{}", messages.join("\n"))]
     Compile {
+        /// The Salt command, `salt-call` or `salt-ssh`.
+        tool: String,
         /// The Salt function called.
         function: String,
         /// Salt's error messages.
         messages: Vec<String>,
     },
+    /// The minion id is not in the `salt-ssh` roster. (`salt-ssh` itself
+    /// would take an unknown id for a host name and try to connect to it.)
+    #[error(
+        "minion {minion} is not in the salt-ssh roster (it has: {})",
+        known.join(", ")
+    )]
+    UnknownMinion {
+        /// The minion id asked for.
+        minion: String,
+        /// The minion ids the roster has.
+        known: Vec<String>,
+    },
+    /// The known_hosts file to verify host keys against does not exist.
+    #[error("known_hosts file {path} for salt-ssh does not exist")]
+    KnownHostsMissing {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// The known_hosts path is not absolute or has characters `salt-ssh`
+    /// cannot pass on to ssh unquoted.
+    #[error(
+        "known_hosts path {path} for salt-ssh is not an absolute path of \
+         letters, digits and /._-+@"
+    )]
+    BadKnownHostsPath {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// SSH could not connect to the minion's host: refused, timed out,
+    /// unresolvable, no route.
+    #[error(
+        "cannot reach minion {minion} at {host} port {port} over ssh: {detail}"
+    )]
+    Unreachable {
+        /// The minion id.
+        minion: String,
+        /// The host from the roster.
+        host: String,
+        /// The port from the roster.
+        port: u16,
+        /// What ssh reported.
+        detail: String,
+    },
+    /// The host refused every key offered for the user.
+    #[error(
+        "minion {minion} at {host} port {port} refused ssh login as {user}: \
+         {detail}"
+    )]
+    AuthenticationFailed {
+        /// The minion id.
+        minion: String,
+        /// The host from the roster.
+        host: String,
+        /// The port from the roster.
+        port: u16,
+        /// The user from the roster.
+        user: String,
+        /// What ssh reported.
+        detail: String,
+    },
+    /// The host's key is missing from the known_hosts file or differs from
+    /// the key recorded there.
+    #[error(
+        "host key of minion {minion} at {host} port {port} is not the one \
+         in the known_hosts file: {detail}"
+    )]
+    HostKeyRejected {
+        /// The minion id.
+        minion: String,
+        /// The host from the roster.
+        host: String,
+        /// The port from the roster.
+        port: u16,
+        /// What ssh reported.
+        detail: String,
+    },
+    /// `salt-ssh` logged in but Salt did not run on the minion (no usable
+    /// python, the thin archive could not be unpacked, …).
+    #[error(
+        "salt-ssh could not run salt on minion {minion} at {host} (exit code \
+         {retcode}):\n{stderr_tail}"
+    )]
+    RemoteFailed {
+        /// The minion id.
+        minion: String,
+        /// The host from the roster.
+        host: String,
+        /// The exit code salt-ssh reported for the minion.
+        retcode: i64,
+        /// The end of what the minion printed on standard error.
+        stderr_tail: String,
+    },
+    /// The roster given to `salt-ssh` is invalid.
+    #[error("invalid salt-ssh roster")]
+    Roster {
+        /// What is wrong with it.
+        #[from]
+        source: crate::ssh::RosterError,
+    },
 }
 
-fn json_text(value: &serde_json::Value) -> String {
+pub(crate) fn json_text(value: &serde_json::Value) -> String {
     match value {
         serde_json::Value::String(text) => text.clone(),
         other => other.to_string(),
@@ -113,18 +224,28 @@ const TOOLS_VENV_SALT_CALL: &str = ".cache/onioncloud/tools/venv/bin/salt-call";
 /// `$HOME/.cache/onioncloud/tools/venv/bin/salt-call` if it exists, else the
 /// first `salt-call` on `PATH`.
 pub fn locate_salt_call() -> Option<PathBuf> {
-    if let Some(explicit) = std::env::var_os("ONIONCLOUD_SALT_CALL") {
+    locate_tool("ONIONCLOUD_SALT_CALL", TOOLS_VENV_SALT_CALL, "salt-call")
+}
+
+/// Finds a tool: the path in the environment variable `variable` if set,
+/// else `$HOME/<in_home>` if it exists, else the first `name` on `PATH`.
+pub(crate) fn locate_tool(
+    variable: &str,
+    in_home: &str,
+    name: &str,
+) -> Option<PathBuf> {
+    if let Some(explicit) = std::env::var_os(variable) {
         return Some(PathBuf::from(explicit));
     }
     if let Some(home) = std::env::var_os("HOME") {
-        let candidate = Path::new(&home).join(TOOLS_VENV_SALT_CALL);
+        let candidate = Path::new(&home).join(in_home);
         if candidate.is_file() {
             return Some(candidate);
         }
     }
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
-        .map(|directory| directory.join("salt-call"))
+        .map(|directory| directory.join(name))
         .find(|candidate| candidate.is_file())
 }
 
@@ -252,20 +373,7 @@ impl SaltCall {
                 source,
             })?;
         let base = scratch.path();
-        for (relative, contents) in tree {
-            let plain = relative
-                .components()
-                .all(|part| matches!(part, Component::Normal(_)));
-            if !plain || relative.as_os_str().is_empty() {
-                return Err(RunnerError::BadTreePath {
-                    path: relative.clone(),
-                });
-            }
-            write_file(&base.join(relative), contents)?;
-        }
-        for directory in ["salt", "pillar", "var/log"] {
-            create_dir(&base.join(directory))?;
-        }
+        write_tree(base, tree)?;
         write_file(&base.join("etc/minion"), &minion_config(base, minion_id))?;
         Ok(SaltCall {
             program: program.into(),
@@ -295,9 +403,9 @@ impl SaltCall {
     ) -> Result<serde_json::Value, RunnerError> {
         let output = self.run(function, args)?;
         if !output.success {
-            return Err(output.failed(function));
+            return Err(output.failed());
         }
-        output.local(function)
+        output.value_under("local")
     }
 
     /// `state.show_sls`: the compiled states of one SLS, like `roles.web`.
@@ -308,7 +416,7 @@ impl SaltCall {
         let function = "state.show_sls";
         let (output, shown) = self.state_output(function, &[sls])?;
         if !output.success {
-            return Err(output.failed(function));
+            return Err(output.failed());
         }
         Ok(shown)
     }
@@ -381,11 +489,7 @@ impl SaltCall {
         }
         // State failures exit non-zero but still print the results.
         let (output, local) = self.state_output(function, &args)?;
-        match parse_state_results(&local) {
-            Some(results) => Ok(results),
-            None if !output.success => Err(output.failed(function)),
-            None => Err(output.bad(function, "not a map of state results")),
-        }
+        state_results(&output, &local)
     }
 
     /// Runs a `state.*` function and reads its output before looking at the
@@ -397,12 +501,12 @@ impl SaltCall {
         args: &[&str],
     ) -> Result<(RunOutput, serde_json::Value), RunnerError> {
         let output = self.run(function, args)?;
-        let local = match output.local(function) {
+        let local = match output.value_under("local") {
             Ok(local) => local,
             Err(error) if output.success => return Err(error),
-            Err(_) => return Err(output.failed(function)),
+            Err(_) => return Err(output.failed()),
         };
-        compile_messages(function, &local)?;
+        output.compile_messages(&local)?;
         Ok((output, local))
     }
 
@@ -411,28 +515,71 @@ impl SaltCall {
         function: &str,
         args: &[&str],
     ) -> Result<RunOutput, RunnerError> {
-        let mut command = Command::new(&self.program);
+        let mut arguments: Vec<OsString> = vec![
+            "--local".into(),
+            format!("--config-dir={}", self.root().join("etc").display())
+                .into(),
+            "--out=json".into(),
+            "--retcode-passthrough".into(),
+            "--log-level=warning".into(),
+            function.into(),
+        ];
+        arguments.extend(args.iter().map(OsString::from));
+        let invocation = Invocation {
+            tool: "salt-call",
+            program: &self.program,
+            function,
+            arguments: &arguments,
+            stdin: None,
+            timeout: self.timeout,
+        };
+        invocation.run()
+    }
+}
+
+/// One run of a Salt command line program.
+pub(crate) struct Invocation<'a> {
+    /// `salt-call` or `salt-ssh`, for messages.
+    pub(crate) tool: &'static str,
+    /// The program path.
+    pub(crate) program: &'a Path,
+    /// The Salt function called, for messages.
+    pub(crate) function: &'a str,
+    /// Every argument.
+    pub(crate) arguments: &'a [OsString],
+    /// What to write to standard input before closing it; `None` gives the
+    /// program no standard input at all.
+    pub(crate) stdin: Option<&'a [u8]>,
+    /// Kills the program after this long.
+    pub(crate) timeout: Duration,
+}
+
+impl Invocation<'_> {
+    /// Runs the program to its end (or the timeout) and collects its output.
+    pub(crate) fn run(&self) -> Result<RunOutput, RunnerError> {
+        let spawn_error = |source| RunnerError::Spawn {
+            program: self.program.to_owned(),
+            source,
+        };
+        let mut command = Command::new(self.program);
         command
-            .arg("--local")
-            .arg(format!(
-                "--config-dir={}",
-                self.root().join("etc").display()
-            ))
-            .arg("--out=json")
-            .arg("--retcode-passthrough")
-            .arg("--log-level=warning")
-            .arg(function)
-            .args(args)
-            .stdin(Stdio::null())
+            .args(self.arguments)
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let mut child =
-            command.spawn().map_err(|source| RunnerError::Spawn {
-                program: self.program.clone(),
-                source,
-            })?;
+        let mut child = command.spawn().map_err(spawn_error)?;
         let stdout = drain(child.stdout.take());
         let stderr = drain(child.stderr.take());
+        if let (Some(input), Some(mut pipe)) = (self.stdin, child.stdin.take())
+        {
+            // A program that exits without reading closes the pipe; that is
+            // not an error of ours.
+            let _ = pipe.write_all(input);
+        }
         let started = Instant::now();
         let status = loop {
             match child.try_wait() {
@@ -441,20 +588,18 @@ impl SaltCall {
                     let _ = child.kill();
                     let _ = child.wait();
                     return Err(RunnerError::Timeout {
-                        function: function.to_owned(),
+                        tool: self.tool.to_owned(),
+                        function: self.function.to_owned(),
                         seconds: self.timeout.as_secs(),
                     });
                 }
                 Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-                Err(source) => {
-                    return Err(RunnerError::Spawn {
-                        program: self.program.clone(),
-                        source,
-                    });
-                }
+                Err(source) => return Err(spawn_error(source)),
             }
         };
         Ok(RunOutput {
+            tool: self.tool,
+            function: self.function.to_owned(),
             success: status.success(),
             status: status.to_string(),
             stdout: stdout.join().unwrap_or_default(),
@@ -463,47 +608,113 @@ impl SaltCall {
     }
 }
 
-struct RunOutput {
-    success: bool,
+/// What a Salt program printed, and how it exited.
+pub(crate) struct RunOutput {
+    tool: &'static str,
+    function: String,
+    /// Whether it exited with status 0.
+    pub(crate) success: bool,
     status: String,
     stdout: String,
-    stderr: String,
+    /// Everything it wrote to standard error.
+    pub(crate) stderr: String,
 }
 
 impl RunOutput {
-    fn failed(&self, function: &str) -> RunnerError {
+    /// [`RunnerError::Failed`] with the ends of both outputs.
+    pub(crate) fn failed(&self) -> RunnerError {
         RunnerError::Failed {
-            function: function.to_owned(),
+            tool: self.tool.to_owned(),
+            function: self.function.clone(),
             status: self.status.clone(),
             stdout_tail: tail(&self.stdout),
             stderr_tail: tail(&self.stderr),
         }
     }
 
-    fn bad(&self, function: &str, problem: &str) -> RunnerError {
+    /// [`RunnerError::BadOutput`] saying what was wrong.
+    pub(crate) fn bad(&self, problem: &str) -> RunnerError {
         RunnerError::BadOutput {
-            function: function.to_owned(),
+            tool: self.tool.to_owned(),
+            function: self.function.clone(),
             problem: problem.to_owned(),
             stdout_tail: tail(&self.stdout),
             stderr_tail: tail(&self.stderr),
         }
     }
 
-    /// The value under `local` in Salt's JSON output. Tolerates stray lines
-    /// before the JSON document.
-    fn local(&self, function: &str) -> Result<serde_json::Value, RunnerError> {
+    /// The value under `key` (`local`, or a minion id for `salt-ssh`) in
+    /// Salt's JSON output. Tolerates stray lines before the JSON document.
+    pub(crate) fn value_under(
+        &self,
+        key: &str,
+    ) -> Result<serde_json::Value, RunnerError> {
         let start = self.stdout.find("{\n").or_else(|| self.stdout.find('{'));
         let Some(start) = start else {
-            return Err(self.bad(function, "no json object"));
+            return Err(self.bad("no json object"));
         };
         let mut document: serde_json::Value =
             serde_json::from_str(&self.stdout[start..])
-                .map_err(|error| self.bad(function, &error.to_string()))?;
-        match document.get_mut("local") {
-            Some(local) => Ok(local.take()),
-            None => Err(self.bad(function, "no `local` key")),
+                .map_err(|error| self.bad(&error.to_string()))?;
+        match document.get_mut(key) {
+            Some(value) => Ok(value.take()),
+            None => Err(self.bad(&format!("no `{key}` key"))),
         }
     }
+
+    /// Salt reports render and compile errors as a list of strings where
+    /// state data would be: [`RunnerError::Compile`].
+    pub(crate) fn compile_messages(
+        &self,
+        value: &serde_json::Value,
+    ) -> Result<(), RunnerError> {
+        if let serde_json::Value::Array(items) = value {
+            let messages = items.iter().map(json_text).collect();
+            return Err(RunnerError::Compile {
+                tool: self.tool.to_owned(),
+                function: self.function.clone(),
+                messages,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The results of a `state.*` run from the value Salt printed for the
+/// minion; a value that is not a map of state results is an error (the
+/// exit status, if it failed, or the unusable output).
+pub(crate) fn state_results(
+    output: &RunOutput,
+    value: &serde_json::Value,
+) -> Result<Vec<StateResult>, RunnerError> {
+    match parse_state_results(value) {
+        Some(results) => Ok(results),
+        None if !output.success => Err(output.failed()),
+        None => Err(output.bad("not a map of state results")),
+    }
+}
+
+/// Writes a rendered tree under `base` and makes sure `salt/`, `pillar/`
+/// and `var/log/` exist (an empty tree still needs its roots).
+pub(crate) fn write_tree(
+    base: &Path,
+    tree: &BTreeMap<PathBuf, String>,
+) -> Result<(), RunnerError> {
+    for (relative, contents) in tree {
+        let plain = relative
+            .components()
+            .all(|part| matches!(part, Component::Normal(_)));
+        if !plain || relative.as_os_str().is_empty() {
+            return Err(RunnerError::BadTreePath {
+                path: relative.clone(),
+            });
+        }
+        write_file(&base.join(relative), contents)?;
+    }
+    for directory in ["salt", "pillar", "var/log"] {
+        create_dir(&base.join(directory))?;
+    }
+    Ok(())
 }
 
 /// Reads a pipe to the end on its own thread, so neither pipe can fill up
@@ -520,29 +731,14 @@ fn drain<R: Read + Send + 'static>(
     })
 }
 
-fn tail(text: &str) -> String {
+/// The last few thousand characters of `text`, trailing space trimmed.
+pub(crate) fn tail(text: &str) -> String {
     let count = text.chars().count();
     if count <= TAIL_CHARS {
         return text.trim_end().to_owned();
     }
     let skipped: String = text.chars().skip(count - TAIL_CHARS).collect();
     format!("…{}", skipped.trim_end())
-}
-
-/// Salt reports render and compile errors as a list of strings where state
-/// data would be.
-fn compile_messages(
-    function: &str,
-    local: &serde_json::Value,
-) -> Result<(), RunnerError> {
-    if let serde_json::Value::Array(items) = local {
-        let messages = items.iter().map(json_text).collect();
-        return Err(RunnerError::Compile {
-            function: function.to_owned(),
-            messages,
-        });
-    }
-    Ok(())
 }
 
 /// Parses the map Salt returns from `state.apply`, keyed by
@@ -630,14 +826,17 @@ fn minion_config(base: &Path, minion_id: &str) -> String {
     yaml::document(&Node::Map(entries))
 }
 
-fn create_dir(path: &Path) -> Result<(), RunnerError> {
+pub(crate) fn create_dir(path: &Path) -> Result<(), RunnerError> {
     std::fs::create_dir_all(path).map_err(|source| RunnerError::Scratch {
         path: path.to_owned(),
         source,
     })
 }
 
-fn write_file(path: &Path, contents: &str) -> Result<(), RunnerError> {
+pub(crate) fn write_file(
+    path: &Path,
+    contents: &str,
+) -> Result<(), RunnerError> {
     if let Some(parent) = path.parent() {
         create_dir(parent)?;
     }

@@ -901,7 +901,7 @@ fn shortest_cycle_from<N, E>(
 
 /// Ascii letters, digits, `_`, `-` (and `.` when `dots`), starting with a
 /// letter or digit, at most `max_len` bytes.
-fn valid_name(name: &str, max_len: usize, dots: bool) -> bool {
+pub(crate) fn valid_name(name: &str, max_len: usize, dots: bool) -> bool {
     let mut characters = name.chars();
     name.len() <= max_len
         && characters
