@@ -1,0 +1,3 @@
+//! Support shared by the crate's integration tests.
+
+pub mod sshd;
