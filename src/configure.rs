@@ -10,11 +10,13 @@
 //! apply summary.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use onioncloud_core::CompiledEnv;
 use onioncloud_core::engine::state::StateDoc;
 use onioncloud_salt::runner::{SaltRunner, StateResult};
-use onioncloud_salt::{Deployed, MachineError, synth_deployed};
+use onioncloud_salt::ssh::{Roster, RosterEntry, SshRunner};
+use onioncloud_salt::{Deployed, DeployedMinion, MachineError, synth_deployed};
 use serde_json::Value as Json;
 
 /// What Salt did on one machine.
@@ -62,8 +64,73 @@ impl SaltReport {
     }
 }
 
+/// How [`configure`] reaches the machines.
+pub enum SaltVia<'a> {
+    /// One runner for every machine, such as a
+    /// [`LocalRunner`](onioncloud_salt::runner::LocalRunner).
+    Runner(&'a dyn SaltRunner),
+    /// `salt-ssh`, logging in to each machine at the host the state
+    /// records for it.
+    Ssh(&'a SshSettings),
+}
+
+/// What `salt-ssh` needs beyond what each machine says of its login.
+#[derive(Debug, Clone)]
+pub struct SshSettings {
+    /// The `salt-ssh` program.
+    pub program: PathBuf,
+    /// The private key to log in with.
+    pub private_key: PathBuf,
+    /// The known_hosts file holding the machines' host keys: no other
+    /// key is accepted.
+    pub known_hosts: PathBuf,
+    /// The user to log in as where a machine names none.
+    pub user: String,
+}
+
+impl SshSettings {
+    /// A runner for one machine, from its deployed login.
+    fn runner(
+        &self,
+        minion: &str,
+        machine: &DeployedMinion,
+    ) -> Result<SshRunner, String> {
+        let login = machine.ssh.as_ref().ok_or_else(|| {
+            "no SSH host is known for it: give one with Machine::ssh_host"
+                .to_owned()
+        })?;
+        let defaults = RosterEntry::new(&login.host, &self.private_key);
+        let entry = RosterEntry {
+            port: login.port.unwrap_or(defaults.port),
+            user: login.user.clone().unwrap_or_else(|| self.user.clone()),
+            sudo: login.sudo,
+            set_path: login.path.clone(),
+            ..defaults
+        };
+        let mut roster = Roster::new();
+        roster
+            .insert(minion, entry)
+            .map_err(|error| error_chain(&error))?;
+        Ok(SshRunner::new(&self.program, roster, &self.known_hosts))
+    }
+}
+
+impl SaltVia<'_> {
+    fn describe(&self) -> String {
+        match self {
+            SaltVia::Runner(runner) => runner.describe(),
+            SaltVia::Ssh(settings) => {
+                format!(
+                    "{} with the machines' hosts",
+                    settings.program.display()
+                )
+            }
+        }
+    }
+}
+
 /// Synthesizes the Salt trees from the deployed `state` and applies every
-/// machine's highstate with `runner`; with `test`, Salt only reports what
+/// machine's highstate through `via`; with `test`, Salt only reports what
 /// would change. Machines are configured one after the other, in minion
 /// id order; a machine whose pillar still waits for values, or on which
 /// Salt cannot run, is reported as failed and the others still run.
@@ -76,7 +143,7 @@ pub fn configure(
     env: &CompiledEnv,
     state: &StateDoc,
     variables: &BTreeMap<String, Json>,
-    runner: &dyn SaltRunner,
+    via: &SaltVia<'_>,
     test: bool,
 ) -> Result<SaltReport, MachineError> {
     let deployed = Deployed { state, variables };
@@ -84,11 +151,32 @@ pub fn configure(
     let mut minions = Vec::new();
     for (minion, machine) in &salt.minions {
         let outcome = if machine.pending.is_empty() {
-            tracing::info!(minion = %minion, runner = %runner.describe(),
-                test, "applying the highstate");
-            runner
-                .apply_highstate(&salt.files, minion, test)
-                .map_err(|error| error_chain(&error))
+            let span = tracing::info_span!("salt", minion = %minion,
+                machine = %machine.address);
+            let _entered = span.enter();
+            tracing::info!(runner = %via.describe(), test,
+                "applying the highstate");
+            match via {
+                SaltVia::Runner(runner) => {
+                    runner.apply_highstate(&salt.files, minion, test)
+                }
+                SaltVia::Ssh(settings) => {
+                    match settings.runner(minion, machine) {
+                        Ok(runner) => {
+                            runner.apply_highstate(&salt.files, minion, test)
+                        }
+                        Err(reason) => {
+                            minions.push(MinionReport {
+                                minion: minion.clone(),
+                                address: machine.address.clone(),
+                                outcome: Err(reason),
+                            });
+                            continue;
+                        }
+                    }
+                }
+            }
+            .map_err(|error| error_chain(&error))
         } else {
             Err(format!(
                 "pillar keys still unknown after apply: {}",
@@ -102,7 +190,7 @@ pub fn configure(
         });
     }
     Ok(SaltReport {
-        runner: runner.describe(),
+        runner: via.describe(),
         test,
         minions,
     })

@@ -22,7 +22,10 @@ use onioncloud_core::engine::sim::{SimCloud, SimConfig};
 use onioncloud_core::engine::state::{JournalEntry, StateDoc};
 use onioncloud_core::engine::store::StateStore;
 use onioncloud_core::engine::store::local::LocalStore;
-use onioncloud_salt::runner::{LocalRunner, SaltRunner, locate_salt_call};
+use onioncloud_salt::runner::{LocalRunner, locate_salt_call};
+use onioncloud_salt::ssh::locate_salt_ssh;
+
+use crate::configure::{SaltVia, SshSettings};
 use serde_json::Value as Json;
 
 /// Where the engine keeps state and which clouds it talks to; shared by
@@ -101,6 +104,19 @@ pub struct ApplyArgs {
     /// it would change, change nothing.
     #[arg(long)]
     pub salt_test: bool,
+
+    /// The private key salt-ssh logs in to the machines with.
+    #[arg(long, value_name = "FILE")]
+    pub ssh_key: Option<PathBuf>,
+
+    /// The known_hosts file holding the machines' host keys; no other key
+    /// is accepted. By default `~/.ssh/known_hosts`.
+    #[arg(long, value_name = "FILE")]
+    pub ssh_known_hosts: Option<PathBuf>,
+
+    /// The user salt-ssh logs in as, where a machine names none.
+    #[arg(long, value_name = "USER", default_value = "root")]
+    pub ssh_user: String,
 }
 
 /// How `apply` runs Salt on the machines.
@@ -889,7 +905,9 @@ fn configure_machines(
     } else {
         SaltMode::Ssh
     };
-    let runner: Box<dyn SaltRunner> = match args.salt.unwrap_or(default) {
+    let local: LocalRunner;
+    let ssh: SshSettings;
+    let via = match args.salt.unwrap_or(default) {
         SaltMode::Off => {
             if args.salt.is_none() && !args.json {
                 eprintln!(
@@ -908,19 +926,19 @@ fn configure_machines(
                         .to_owned(),
                 )
             })?;
-            Box::new(LocalRunner::new(program))
+            local = LocalRunner::new(program);
+            SaltVia::Runner(&local)
         }
         SaltMode::Ssh => {
-            return Err(EngineCliError::Usage(
-                "--salt ssh is not available yet".to_owned(),
-            ));
+            ssh = ssh_settings(args)?;
+            SaltVia::Ssh(&ssh)
         }
     };
     let report = crate::configure::configure(
         env,
         state,
         variables,
-        runner.as_ref(),
+        &via,
         args.salt_test,
     )
     .map_err(|source| EngineCliError::Salt(Box::new(source)))?;
@@ -931,6 +949,54 @@ fn configure_machines(
         write(out, &crate::configure::render_report(&report))?;
     }
     Ok(report.succeeded())
+}
+
+/// What `--salt ssh` needs, from the command line: the program, the key
+/// and the known hosts.
+fn ssh_settings(args: &ApplyArgs) -> Result<SshSettings, EngineCliError> {
+    let usage = |text: &str| EngineCliError::Usage(text.to_owned());
+    let program = locate_salt_ssh().ok_or_else(|| {
+        usage(
+            "--salt ssh needs salt-ssh: set ONIONCLOUD_SALT_SSH, run \
+             scripts/install-tools.sh, or put salt-ssh on PATH",
+        )
+    })?;
+    let private_key = args.ssh_key.clone().ok_or_else(|| {
+        usage(
+            "--salt ssh needs the private key to log in with: give it with \
+             --ssh-key FILE (or --salt off to leave the machines alone)",
+        )
+    })?;
+    let known_hosts = match &args.ssh_known_hosts {
+        Some(path) => path.clone(),
+        None => std::env::var_os("HOME")
+            .map(|home| PathBuf::from(home).join(".ssh/known_hosts"))
+            .ok_or_else(|| usage("--salt ssh needs --ssh-known-hosts FILE"))?,
+    };
+    // Relative paths would change meaning in salt-ssh's own directory.
+    let absolute = |path: PathBuf| {
+        std::path::absolute(&path).map_err(|source| EngineCliError::Io {
+            what: path.display().to_string(),
+            source,
+        })
+    };
+    for (flag, path) in [
+        ("--ssh-key", &private_key),
+        ("--ssh-known-hosts", &known_hosts),
+    ] {
+        if !path.is_file() {
+            return Err(EngineCliError::Usage(format!(
+                "{flag} {}: no such file",
+                path.display()
+            )));
+        }
+    }
+    Ok(SshSettings {
+        program,
+        private_key: absolute(private_key)?,
+        known_hosts: absolute(known_hosts)?,
+        user: args.ssh_user.clone(),
+    })
 }
 
 /// Gives a saved plan the values of its sensitive variables, which plan

@@ -10,6 +10,8 @@
 #[path = "../examples/sandbox/environment.rs"]
 #[allow(dead_code)]
 mod environment;
+#[path = "../onioncloud-salt/tests/support/sshd.rs"]
+mod sshd;
 
 use std::path::{Path, PathBuf};
 
@@ -321,4 +323,108 @@ fn a_sensitive_variable_never_reaches_the_pillar() {
         "{error}"
     );
     assert!(!error.contains(canary) && !out.contains(canary));
+}
+
+/// The sandbox's application, configured over SSH at the loopback server
+/// `server` instead of the simulated instance's own address.
+fn over_ssh(
+    env: &mut Env,
+    root: &str,
+    server: &sshd::SshServer,
+) -> Result<(), std::convert::Infallible> {
+    env.provider(aws::Provider::region("eu-west-1"));
+    let bucket = env.add(
+        "assets",
+        aws::S3Bucket::new().bucket("onioncloud-sandbox-assets"),
+    );
+    let app = env.add("app", aws::Instance::new("ami-0abc1234", "t3.micro"));
+    let conf = concat([Input::from("bucket = "), bucket.bucket().into()]);
+    env.configure(
+        &app,
+        Machine::new()
+            .role(&environment::app_role(root))
+            .pillar("app_conf", conf)
+            .ssh_host("127.0.0.1")
+            .ssh_port(server.port)
+            .ssh_user(sshd::current_user())
+            .ssh_path("/usr/bin:/bin"),
+    );
+    Ok(())
+}
+
+#[test]
+fn apply_configures_the_machine_over_ssh() {
+    let Some(tools) = sshd::tools_or_skip("apply_configures_over_ssh") else {
+        return;
+    };
+    let server = sshd::SshServer::start(&tools.sshd);
+    let sandbox = Sandbox::new();
+    let root = sandbox.root().to_str().unwrap().to_owned();
+    let key = server.path("client_key");
+    let known_hosts = server.known_hosts();
+    let apply = [
+        "apply",
+        "--auto-approve",
+        "--salt",
+        "ssh",
+        "--ssh-key",
+        key.to_str().unwrap(),
+        "--ssh-known-hosts",
+        known_hosts.to_str().unwrap(),
+    ];
+    // The command line finds salt-ssh as `tools_or_skip` did.
+    let _ = &tools.salt_ssh;
+
+    let (code, out) = sandbox.cli(|env| over_ssh(env, &root, &server), &apply);
+    assert_eq!(code, Ok(0), "{out}");
+    assert!(out.contains("salt-ssh with the machines' hosts):"), "{out}");
+    assert!(salt_line(&out).contains("3 states, 3 changed, 0 failed"));
+    assert_eq!(
+        sandbox.read("etc/app.conf").as_deref(),
+        // Salt ends managed contents with a newline.
+        Some("bucket = onioncloud-sandbox-assets\n")
+    );
+
+    let (code, out) = sandbox.cli(|env| over_ssh(env, &root, &server), &apply);
+    assert_eq!(code, Ok(0), "{out}");
+    assert!(salt_line(&out).contains("3 states, 0 changed, 0 failed"));
+
+    // A host key other than the server's is refused, and nothing runs.
+    std::fs::write(
+        &known_hosts,
+        format!(
+            "[127.0.0.1]:{} ssh-ed25519 \
+             AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n",
+            server.port
+        ),
+    )
+    .unwrap();
+    std::fs::remove_file(sandbox.root().join("etc/app.conf")).unwrap();
+    let (code, out) = sandbox.cli(|env| over_ssh(env, &root, &server), &apply);
+    assert_eq!(code, Ok(1), "{out}");
+    assert!(
+        out.contains("app (aws_instance.app): not configured:"),
+        "{out}"
+    );
+    assert!(sandbox.read("etc/app.conf").is_none());
+}
+
+#[test]
+fn salt_over_ssh_needs_a_key() {
+    let sandbox = Sandbox::new();
+    let (code, out) =
+        sandbox.example(&["apply", "--auto-approve", "--salt", "ssh"]);
+    let error = code.expect_err("refused");
+    assert!(error.contains("--ssh-key FILE"), "{error}\n{out}");
+    let missing = sandbox.root().join("no-such-key");
+    let (code, _) = sandbox.example(&[
+        "apply",
+        "--auto-approve",
+        "--salt",
+        "ssh",
+        "--ssh-key",
+        missing.to_str().unwrap(),
+    ]);
+    let error = code.expect_err("refused");
+    assert!(error.contains("no-such-key: no such file"), "{error}");
 }

@@ -108,8 +108,8 @@ pub mod runner;
 pub mod ssh;
 
 pub use machine::{
-    ConfiguredMachine, Deployed, DeployedMinion, DeployedSalt, Machine,
-    MachineError, sdb_uri, synth, synth_deployed,
+    ConfiguredMachine, Deployed, DeployedLogin, DeployedMinion, DeployedSalt,
+    Machine, MachineError, SshLogin, sdb_uri, synth, synth_deployed,
 };
 pub use state::{
     ArchiveExtracted, ArchiveFormat, CmdRun, CronAbsent, CronPresent,

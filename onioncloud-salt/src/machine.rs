@@ -210,7 +210,51 @@ pub struct Machine {
     minion_id: Option<String>,
     roles: Vec<Role>,
     pillar: BTreeMap<String, Value>,
+    #[serde(default, skip_serializing_if = "SshLogin::is_default")]
+    ssh: SshLogin,
 }
+
+/// How `salt-ssh` logs in to a machine: set with [`Machine::ssh_host`]
+/// and its siblings; everything left unset has a default.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SshLogin {
+    /// The host; by default the machine's address in the state (see
+    /// [`Machine::ssh_host`]).
+    pub host: Option<Value>,
+    /// The port; 22 by default.
+    pub port: Option<u16>,
+    /// The user; the command line's `--ssh-user` by default.
+    pub user: Option<String>,
+    /// Whether to run Salt with sudo.
+    pub sudo: bool,
+    /// The `PATH` Salt's shim looks for python in on the machine.
+    pub path: Option<String>,
+}
+
+impl SshLogin {
+    fn is_default(&self) -> bool {
+        *self == SshLogin::default()
+    }
+}
+
+/// The attributes that hold a machine's address, by resource type, in
+/// order of preference: the first that is a non-empty string is the host
+/// `salt-ssh` connects to unless [`Machine::ssh_host`] names one.
+const HOST_ATTRIBUTES: [(&str, &[&str]); 4] = [
+    ("aws_instance", &["public_ip", "private_ip"]),
+    (
+        "google_compute_instance",
+        &[
+            "network_interface[0].access_config[0].nat_ip",
+            "network_interface[0].network_ip",
+        ],
+    ),
+    (
+        "openstack_compute_instance_v2",
+        &["access_ip_v4", "access_ip_v6"],
+    ),
+    ("proxmox_virtual_environment_vm", &["ipv4_addresses[1][0]"]),
+];
 
 impl Machine {
     /// A machine with no roles yet.
@@ -246,6 +290,41 @@ impl Machine {
         self
     }
 
+    /// The host `salt-ssh` connects to: a literal or an output of the
+    /// infrastructure, like `vm.private_ip()`. By default it is the
+    /// machine's address in the state: the public address if it has one,
+    /// else the private one.
+    pub fn ssh_host(mut self, host: impl Into<Input<String>>) -> Self {
+        self.ssh.host = Some(host.into().into_value());
+        self
+    }
+
+    /// The SSH port; 22 by default.
+    pub fn ssh_port(mut self, port: u16) -> Self {
+        self.ssh.port = Some(port);
+        self
+    }
+
+    /// The user `salt-ssh` logs in as; by default the command line's
+    /// `--ssh-user`.
+    pub fn ssh_user(mut self, user: impl Into<String>) -> Self {
+        self.ssh.user = Some(user.into());
+        self
+    }
+
+    /// Runs Salt with sudo, for a user other than root.
+    pub fn ssh_sudo(mut self, sudo: bool) -> Self {
+        self.ssh.sudo = sudo;
+        self
+    }
+
+    /// The `PATH` in which Salt's shim looks for python on the machine,
+    /// like `/usr/bin:/bin`, when the login shell's would find another.
+    pub fn ssh_path(mut self, path: impl Into<String>) -> Self {
+        self.ssh.path = Some(path.into());
+        self
+    }
+
     /// The roles.
     pub fn roles(&self) -> &[Role] {
         &self.roles
@@ -260,9 +339,11 @@ impl Configuration for Machine {
     }
 
     fn values(&self) -> Vec<(String, &Value)> {
+        let host = self.ssh.host.iter().map(|v| ("ssh.host".to_owned(), v));
         self.pillar
             .iter()
             .map(|(k, v)| (format!("pillar.{k}"), v))
+            .chain(host)
             .collect()
     }
 
@@ -519,6 +600,7 @@ fn configured(
 /// What synthesis adds to one minion's pillar under `onioncloud`.
 struct Metadata {
     address: String,
+    ssh: Option<DeployedLogin>,
     /// The index in the placed machines of the first one with this id.
     first: usize,
     pending: BTreeSet<String>,
@@ -563,10 +645,65 @@ pub struct DeployedSalt {
 pub struct DeployedMinion {
     /// The machine's resource address.
     pub address: String,
+    /// How `salt-ssh` logs in to it, with the host resolved: `None` when
+    /// no host is known.
+    pub ssh: Option<DeployedLogin>,
     /// Pillar keys whose values are still not known (a reference to a
     /// resource the state does not hold, a raw Terraform expression).
     /// Salt must not run on the machine while any is left.
     pub pending: Vec<String>,
+}
+
+/// How `salt-ssh` logs in to a deployed machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeployedLogin {
+    /// The host.
+    pub host: String,
+    /// The port, if not 22.
+    pub port: Option<u16>,
+    /// The user, if the machine names one.
+    pub user: Option<String>,
+    /// Whether to run Salt with sudo.
+    pub sudo: bool,
+    /// The `PATH` for python on the machine, if the machine names one.
+    pub path: Option<String>,
+}
+
+/// The login of the machine at `address`, with its host resolved from
+/// `context`, or `None` when no host is known.
+fn deployed_login(
+    machine: &Machine,
+    address: &str,
+    context: &PillarContext<'_>,
+) -> Option<DeployedLogin> {
+    let host = match &machine.ssh.host {
+        Some(value) => match pillar_value(value, "ssh.host", context) {
+            Ok(Some(SaltValue::String(host))) => Some(host),
+            _ => None,
+        },
+        None => {
+            let deployed = context.deployed.as_ref()?;
+            let resource = deployed.state.resources.get(address)?;
+            HOST_ATTRIBUTES
+                .iter()
+                .find(|(kind, _)| *kind == resource.kind)
+                .and_then(|(_, paths)| {
+                    paths.iter().find_map(|path| {
+                        attribute_path(&resource.attributes, path)?
+                            .as_str()
+                            .filter(|host| !host.is_empty())
+                            .map(str::to_owned)
+                    })
+                })
+        }
+    }?;
+    Some(DeployedLogin {
+        host,
+        port: machine.ssh.port,
+        user: machine.ssh.user.clone(),
+        sudo: machine.ssh.sudo,
+        path: machine.ssh.path.clone(),
+    })
 }
 
 /// Like [`synth`], with the pillar values that come from the
@@ -682,9 +819,15 @@ fn synthesize(
         let first = placed.len();
         let meta = metadata.entry(minion.clone()).or_insert_with(|| Metadata {
             address: address.clone(),
+            ssh: None,
             first,
             pending: BTreeSet::new(),
         });
+        // A machine configured twice logs in as its first configuration
+        // with a known host says.
+        if meta.ssh.is_none() {
+            meta.ssh = deployed_login(machine, &address, context);
+        }
         for (key, value) in &machine.pillar {
             let value = match pillar_value(value, key, context) {
                 Ok(Some(value)) => {
@@ -740,6 +883,7 @@ fn synthesize(
             minion,
             DeployedMinion {
                 address: meta.address,
+                ssh: meta.ssh,
                 pending,
             },
         );
