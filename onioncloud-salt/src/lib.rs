@@ -80,10 +80,12 @@
 
 mod machine;
 mod state;
+mod top;
 mod tree;
 mod value;
 mod yaml;
 
+pub mod read;
 pub mod runner;
 
 pub use machine::{ConfiguredMachine, Machine, MachineError, sdb_uri, synth};
@@ -91,5 +93,6 @@ pub use state::{
     CmdRun, FileDirectory, FileManaged, PkgInstalled, Requisite,
     ServiceRunning, State, StateError, StateRef, UserPresent,
 };
+pub use top::Matcher;
 pub use tree::{Role, SaltTree, TreeError};
 pub use value::{SaltValue, ValueError};

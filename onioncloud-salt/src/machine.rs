@@ -561,6 +561,13 @@ fn attribute(
         | TreeError::MissingRequisite { minion, role, .. } => {
             (giving(Some(minion), role), None)
         }
+        TreeError::UnresolvedRequisite { role, .. } => {
+            (giving(None, role), None)
+        }
+        TreeError::BadSlsName { .. }
+        | TreeError::FileClash { .. }
+        | TreeError::DuplicateTarget { .. }
+        | TreeError::UnknownSls { .. } => (None, None),
     };
     let source = Box::new(source);
     match (first, second) {

@@ -110,6 +110,16 @@ pub enum Requisite {
     UseIn,
     /// The target listens to this state.
     ListenIn,
+    /// Run after the targets, if at least one of them succeeded.
+    RequireAny,
+    /// Like [`Requisite::RequireAny`], and react when any target changed.
+    WatchAny,
+    /// Run if at least one of the targets made changes.
+    OnChangesAny,
+    /// Run if at least one of the targets failed.
+    OnFailAny,
+    /// Run only if every target failed.
+    OnFailAll,
 }
 
 impl Requisite {
@@ -130,10 +140,22 @@ impl Requisite {
             Requisite::PrereqIn => "prereq_in",
             Requisite::UseIn => "use_in",
             Requisite::ListenIn => "listen_in",
+            Requisite::RequireAny => "require_any",
+            Requisite::WatchAny => "watch_any",
+            Requisite::OnChangesAny => "onchanges_any",
+            Requisite::OnFailAny => "onfail_any",
+            Requisite::OnFailAll => "onfail_all",
         }
     }
 
-    const ALL: [Requisite; 14] = [
+    /// The kind Salt spells `keyword`, like `watch_in`.
+    pub fn from_keyword(keyword: &str) -> Option<Requisite> {
+        Requisite::ALL
+            .into_iter()
+            .find(|kind| kind.keyword() == keyword)
+    }
+
+    const ALL: [Requisite; 19] = [
         Requisite::Require,
         Requisite::Watch,
         Requisite::OnChanges,
@@ -148,6 +170,11 @@ impl Requisite {
         Requisite::PrereqIn,
         Requisite::UseIn,
         Requisite::ListenIn,
+        Requisite::RequireAny,
+        Requisite::WatchAny,
+        Requisite::OnChangesAny,
+        Requisite::OnFailAny,
+        Requisite::OnFailAll,
     ];
 }
 
@@ -160,6 +187,12 @@ impl std::fmt::Display for Requisite {
 
 /// A handle to a state that was added to a [`Role`](crate::Role), used to
 /// point requisites at it.
+///
+/// Requisites read from an existing formula (see [`crate::read`]) keep the
+/// target as the formula wrote it: the module may also be `sls` (every
+/// state of an SLS), `id` (any module), or empty for a bare id
+/// (`- require: [nginx]`), and the id may be the `name` of the target state
+/// rather than its id, as Salt allows.
 #[derive(
     Debug,
     Clone,
@@ -178,14 +211,30 @@ pub struct StateRef {
 }
 
 impl StateRef {
-    /// The id of the state.
+    /// The id of the state (or, when read from a formula, the id, name or
+    /// SLS as written).
     pub fn id(&self) -> &str {
         &self.id
     }
 
-    /// The state module, like `pkg` for `pkg.installed`.
+    /// The state module, like `pkg` for `pkg.installed` (or, when read from
+    /// a formula, `sls`, `id`, or empty for a bare id).
     pub fn module(&self) -> &str {
         &self.module
+    }
+
+    /// Whether this requisite target names `state`: Salt matches the module
+    /// (any module for `id` and bare ids) and then the id or a name.
+    /// Targets of kind `sls` name a whole SLS and never match one state.
+    pub(crate) fn matches(&self, state: &State) -> bool {
+        let module_ok = match self.module.as_str() {
+            "sls" => return false,
+            "" | "id" => true,
+            module => state.module() == module,
+        };
+        module_ok
+            && (state.id() == self.id
+                || state.names().any(|name| name == self.id))
     }
 
     /// The role the state was added to.
@@ -297,6 +346,28 @@ impl State {
         &self.requisites
     }
 
+    /// The names the state acts on: its `name` and the items of `names`
+    /// (a string, or the single key of a map).
+    pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
+        self.args.iter().flat_map(|(arg, value)| {
+            let found: Vec<&str> = match (arg.as_str(), value) {
+                ("name", SaltValue::String(name)) => vec![name.as_str()],
+                ("names", SaltValue::List(items)) => items
+                    .iter()
+                    .filter_map(|item| match item {
+                        SaltValue::String(name) => Some(name.as_str()),
+                        SaltValue::Map(entries) if entries.len() == 1 => {
+                            entries.keys().next().map(String::as_str)
+                        }
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            found
+        })
+    }
+
     fn set_arg(&mut self, name: String, value: SaltValue) {
         match self.args.iter_mut().find(|(existing, _)| *existing == name) {
             Some(slot) => slot.1 = value,
@@ -383,6 +454,9 @@ impl State {
                 .iter()
                 .filter(|(candidate, _)| *candidate == kind)
                 .map(|(_, target)| {
+                    if target.module.is_empty() {
+                        return Node::text(target.id.clone());
+                    }
                     Node::Map(vec![(
                         target.module.clone(),
                         Node::text(target.id.clone()),

@@ -105,15 +105,78 @@ pub enum TreeError {
         /// The role the target was added to.
         target_role: String,
     },
+    /// The SLS name of a role placed at an explicit SLS is not a dotted
+    /// sequence of simple names.
+    #[error(
+        "sls name `{name}` is invalid: use dot-separated parts of 1 to 64 \
+         ascii letters, digits, `_` or `-`, each starting with a letter or \
+         digit"
+    )]
+    BadSlsName {
+        /// The name as given.
+        name: String,
+    },
+    /// Two different things would be written to one file.
+    #[error("two different files would be written at `{path}`")]
+    FileClash {
+        /// The path relative to the tree root.
+        path: PathBuf,
+    },
+    /// A top file would name one target twice.
+    #[error("the {top} top file names target `{target}` twice")]
+    DuplicateTarget {
+        /// `state` or `pillar`.
+        top: &'static str,
+        /// The target expression.
+        target: String,
+    },
+    /// An include or a top file names an SLS the tree does not have.
+    #[error("{by} names sls `{sls}`, which the tree does not have")]
+    UnknownSls {
+        /// What names it, like ``role `nginx` include``.
+        by: String,
+        /// The SLS name.
+        sls: String,
+    },
+    /// A requisite of a role given to a top file target points at no state
+    /// of the tree.
+    #[error(
+        "state `{state}` (role `{role}`) has a {kind} requisite on \
+         `{target}` (role `{target_role}`), which the tree does not have"
+    )]
+    UnresolvedRequisite {
+        /// The role of the state holding the requisite.
+        role: String,
+        /// The id of the state holding the requisite.
+        state: String,
+        /// The requisite kind.
+        kind: Requisite,
+        /// The target as written.
+        target: String,
+        /// The role the target belongs to.
+        target_role: String,
+    },
 }
 
 /// A named set of states: one SLS file, `roles/<name>.sls`.
 ///
 /// Adding a state returns a [`StateRef`] for requisites of later states.
+///
+/// A role made with [`Role::at_sls`] is instead written at an SLS of its
+/// own choosing, like `nginx.config` (file `nginx/config.sls`), and named
+/// by it: that keeps the SLS names of a formula brought in with
+/// [`crate::read`], so its `sls` requisites, includes and `__sls__` stay
+/// the same. Such a role includes exactly the SLS given to
+/// [`Role::include`]; a role at `roles.<name>` also includes every role its
+/// requisites point into.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Role {
     name: String,
     states: Vec<State>,
+    #[serde(default)]
+    explicit_sls: bool,
+    #[serde(default)]
+    includes: Vec<String>,
 }
 
 impl Role {
@@ -122,7 +185,42 @@ impl Role {
         Role {
             name: name.into(),
             states: Vec::new(),
+            explicit_sls: false,
+            includes: Vec::new(),
         }
+    }
+
+    /// An empty role written at the SLS `sls_name` (dot-separated, like
+    /// `nginx.config`, written to `salt/nginx/config.sls`) rather than at
+    /// `roles.<name>`. Its name is `sls_name`. The name is checked when the
+    /// tree is rendered.
+    ///
+    /// ```
+    /// use onioncloud_salt::{PkgInstalled, Role};
+    ///
+    /// let mut nginx = Role::at_sls("nginx");
+    /// nginx.include("nginx.config");
+    /// nginx.add(PkgInstalled::new("nginx"));
+    /// assert_eq!(nginx.sls_name(), "nginx");
+    /// ```
+    pub fn at_sls(sls_name: impl Into<String>) -> Self {
+        Role {
+            explicit_sls: true,
+            ..Role::new(sls_name)
+        }
+    }
+
+    /// Adds an SLS to the role's `include` list (once), in order.
+    pub fn include(&mut self, sls_name: impl Into<String>) {
+        let sls_name = sls_name.into();
+        if !self.includes.contains(&sls_name) {
+            self.includes.push(sls_name);
+        }
+    }
+
+    /// The SLS given to [`Role::include`], in order.
+    pub fn includes(&self) -> &[String] {
+        &self.includes
     }
 
     /// Adds a state and returns a handle to it.
@@ -151,9 +249,20 @@ impl Role {
         &self.name
     }
 
-    /// The SLS name Salt knows the role by, like `roles.web`.
+    /// The SLS name Salt knows the role by, like `roles.web` (or the name
+    /// of a role made with [`Role::at_sls`]).
     pub fn sls_name(&self) -> String {
-        format!("roles.{}", self.name)
+        if self.explicit_sls {
+            self.name.clone()
+        } else {
+            format!("roles.{}", self.name)
+        }
+    }
+
+    /// The file of the role, relative to the tree root, like
+    /// `salt/roles/web.sls`.
+    pub(crate) fn path(&self) -> PathBuf {
+        PathBuf::from(format!("salt/{}.sls", self.sls_name().replace('.', "/")))
     }
 
     /// The states in the order they were added. Absent requisites Salt
@@ -163,11 +272,22 @@ impl Role {
         &self.states
     }
 
-    fn validate(&self) -> Result<(), TreeError> {
-        if !valid_name(&self.name, 64, false) {
+    pub(crate) fn validate(&self) -> Result<(), TreeError> {
+        if self.explicit_sls {
+            if !valid_sls_name(&self.name) {
+                return Err(TreeError::BadSlsName {
+                    name: self.name.clone(),
+                });
+            }
+        } else if !valid_name(&self.name, 64, false) {
             return Err(TreeError::BadRoleName {
                 name: self.name.clone(),
             });
+        }
+        if let Some(bad) =
+            self.includes.iter().find(|sls| !valid_sls_name(sls))
+        {
+            return Err(TreeError::BadSlsName { name: bad.clone() });
         }
         let mut seen = BTreeSet::new();
         for state in &self.states {
@@ -196,13 +316,30 @@ impl Role {
     }
 
     pub(crate) fn render(&self) -> String {
+        self.render_with(&BTreeMap::new())
+    }
+
+    /// Renders the role; `sls_names` gives the SLS name of other roles by
+    /// name (roles missing from it are taken to be at `roles.<name>`).
+    pub(crate) fn render_with(
+        &self,
+        sls_names: &BTreeMap<String, String>,
+    ) -> String {
         let mut entries = Vec::new();
-        let included = self.referenced_roles();
-        if !included.is_empty() {
-            let includes = included
-                .iter()
-                .map(|role| Node::text(format!("roles.{role}")))
-                .collect();
+        let mut includes = self.includes.clone();
+        if !self.explicit_sls {
+            for role in self.referenced_roles() {
+                let sls = sls_names
+                    .get(role)
+                    .cloned()
+                    .unwrap_or_else(|| format!("roles.{role}"));
+                if !includes.contains(&sls) {
+                    includes.push(sls);
+                }
+            }
+        }
+        if !includes.is_empty() {
+            let includes = includes.into_iter().map(Node::text).collect();
             entries.push(("include".to_owned(), Node::Seq(includes)));
         }
         // States sharing an id (with different modules) go under one key,
@@ -239,6 +376,7 @@ struct Minion {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SaltTree {
     minions: BTreeMap<String, Minion>,
+    pub(crate) formula: crate::top::Formula,
 }
 
 impl SaltTree {
@@ -292,12 +430,53 @@ impl SaltTree {
     /// Checks the tree and renders it to file contents keyed by relative
     /// path: `salt/top.sls`, `salt/roles/<role>.sls`, `pillar/top.sls` and
     /// `pillar/minions/<minion>.sls` (dots in the minion id become `_`).
+    /// Roles at an explicit SLS, top file targets, pillar SLS and other
+    /// files (see [`SaltTree::target`]) add their own files and entries.
     pub fn render(&self) -> Result<BTreeMap<PathBuf, String>, TreeError> {
         let mut files = BTreeMap::new();
-        let mut role_files: BTreeMap<&str, String> = BTreeMap::new();
+        let mut role_files: BTreeMap<&str, (PathBuf, String)> =
+            BTreeMap::new();
         let mut pillar_owners: BTreeMap<String, &str> = BTreeMap::new();
         let mut state_top = Vec::new();
         let mut pillar_top = Vec::new();
+
+        let all_roles: Vec<&Role> = self
+            .minions
+            .values()
+            .flat_map(|minion| &minion.roles)
+            .chain(self.formula.roles())
+            .collect();
+        let sls_names: BTreeMap<String, String> = all_roles
+            .iter()
+            .map(|role| (role.name().to_owned(), role.sls_name()))
+            .collect();
+        let by_sls: BTreeMap<String, &Role> = all_roles
+            .iter()
+            .map(|role| (role.sls_name(), *role))
+            .collect();
+        for role in &all_roles {
+            role.validate()?;
+            let text = role.render_with(&sls_names);
+            match role_files.get(role.name()) {
+                Some((_, existing)) if *existing != text => {
+                    return Err(TreeError::RoleConflict {
+                        name: role.name().to_owned(),
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    role_files.insert(role.name(), (role.path(), text));
+                }
+            }
+            for sls in role.includes() {
+                if !by_sls.contains_key(sls) {
+                    return Err(TreeError::UnknownSls {
+                        by: format!("role `{}` include", role.name()),
+                        sls: sls.clone(),
+                    });
+                }
+            }
+        }
 
         for (minion_id, minion) in &self.minions {
             if !valid_name(minion_id, 255, true) {
@@ -305,22 +484,8 @@ impl SaltTree {
                     id: minion_id.clone(),
                 });
             }
-            for role in &minion.roles {
-                role.validate()?;
-                let text = role.render();
-                match role_files.get(role.name()) {
-                    Some(existing) if *existing != text => {
-                        return Err(TreeError::RoleConflict {
-                            name: role.name().to_owned(),
-                        });
-                    }
-                    Some(_) => {}
-                    None => {
-                        role_files.insert(role.name(), text);
-                    }
-                }
-            }
-            check_minion_states(minion_id, minion)?;
+            let received = with_includes(&minion.roles, &by_sls);
+            check_minion_states(minion_id, &received)?;
 
             if !minion.roles.is_empty() {
                 let roles = minion
@@ -351,33 +516,135 @@ impl SaltTree {
                 ))),
             );
         }
+        check_formula_requisites(self.formula.roles(), &all_roles)?;
 
-        for (name, text) in role_files {
-            files.insert(PathBuf::from(format!("salt/roles/{name}.sls")), text);
+        for (path, text) in role_files.into_values() {
+            add_file(&mut files, path, text)?;
         }
-        files.insert(PathBuf::from("salt/top.sls"), top_file(state_top));
-        files.insert(PathBuf::from("pillar/top.sls"), top_file(pillar_top));
+        state_top.extend(self.formula.state_top(&by_sls)?);
+        pillar_top.extend(self.formula.pillar_top()?);
+        for (path, text) in self.formula.files()? {
+            add_file(&mut files, path, text)?;
+        }
+        add_file(&mut files, "salt/top.sls".into(), top_file("state", state_top)?)?;
+        add_file(
+            &mut files,
+            "pillar/top.sls".into(),
+            top_file("pillar", pillar_top)?,
+        )?;
         Ok(files)
     }
 }
 
-fn top_file(targets: Vec<(String, Node)>) -> String {
-    yaml::document(&Node::Map(vec![("base".to_owned(), Node::Map(targets))]))
+/// Adds a file, refusing a second file at the same path.
+fn add_file(
+    files: &mut BTreeMap<PathBuf, String>,
+    path: PathBuf,
+    text: String,
+) -> Result<(), TreeError> {
+    if files.contains_key(&path) {
+        return Err(TreeError::FileClash { path });
+    }
+    files.insert(path, text);
+    Ok(())
 }
 
-/// Checks that no two roles of a minion use the same state id and that
-/// every requisite points at a state the minion receives.
+fn top_file(
+    top: &'static str,
+    targets: Vec<(String, Node)>,
+) -> Result<String, TreeError> {
+    let mut seen = BTreeSet::new();
+    for (target, _) in &targets {
+        if !seen.insert(target.as_str()) {
+            return Err(TreeError::DuplicateTarget {
+                top,
+                target: target.clone(),
+            });
+        }
+    }
+    Ok(yaml::document(&Node::Map(vec![(
+        "base".to_owned(),
+        Node::Map(targets),
+    )])))
+}
+
+/// The roles followed by the roles they include, transitively, each once,
+/// in the order Salt reaches them.
+fn with_includes<'a>(
+    roles: &'a [Role],
+    by_sls: &BTreeMap<String, &'a Role>,
+) -> Vec<&'a Role> {
+    let mut received: Vec<&Role> = Vec::new();
+    let mut pending: Vec<&Role> = roles.iter().rev().collect();
+    while let Some(role) = pending.pop() {
+        if received.iter().any(|seen| seen.name() == role.name()) {
+            continue;
+        }
+        received.push(role);
+        for sls in role.includes().iter().rev() {
+            if let Some(included) = by_sls.get(sls) {
+                pending.push(included);
+            }
+        }
+    }
+    received
+}
+
+/// Whether a requisite target names a state (or, for `sls`, the SLS) of
+/// one of `roles`.
+fn target_found<'a>(
+    target: &StateRef,
+    roles: impl IntoIterator<Item = &'a Role>,
+) -> bool {
+    roles
+        .into_iter()
+        .filter(|role| role.name() == target.role())
+        .any(|role| {
+            if target.module() == "sls" {
+                role.sls_name() == target.id()
+            } else {
+                role.states().iter().any(|state| target.matches(state))
+            }
+        })
+}
+
+/// Checks that every requisite of the roles given to top file targets or
+/// added without a minion points at a state of the tree (which minions
+/// such targets select is only known to Salt).
+fn check_formula_requisites<'a>(
+    roles: impl IntoIterator<Item = &'a Role>,
+    all_roles: &[&Role],
+) -> Result<(), TreeError> {
+    for role in roles {
+        for state in role.states() {
+            for (kind, target) in state.requisites() {
+                if !target_found(target, all_roles.iter().copied()) {
+                    return Err(TreeError::UnresolvedRequisite {
+                        role: role.name().to_owned(),
+                        state: state.id().to_owned(),
+                        kind: *kind,
+                        target: target.id().to_owned(),
+                        target_role: target.role().to_owned(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks that no two roles a minion receives (directly or through
+/// includes) use the same state id and that every requisite points at a
+/// state the minion receives.
 fn check_minion_states(
     minion_id: &str,
-    minion: &Minion,
+    roles: &[&Role],
 ) -> Result<(), TreeError> {
     // Each state id, and the role that uses it. Salt rejects an id that
     // two SLS files declare ("Detected conflicting IDs"), whatever the
     // modules, so roles cannot share ids the way states of one role can.
     let mut id_owners: BTreeMap<&str, &str> = BTreeMap::new();
-    // Each (id, module), and the role of that state.
-    let mut states: BTreeMap<(&str, &str), &str> = BTreeMap::new();
-    for role in &minion.roles {
+    for role in roles {
         for state in role.states() {
             match id_owners.get(state.id()) {
                 Some(first_role) if *first_role != role.name() => {
@@ -393,16 +660,12 @@ fn check_minion_states(
                     id_owners.insert(state.id(), role.name());
                 }
             }
-            states.insert((state.id(), state.module()), role.name());
         }
     }
-    for role in &minion.roles {
+    for role in roles {
         for state in role.states() {
             for (kind, target) in state.requisites() {
-                let found = states
-                    .get(&(target.id(), target.module()))
-                    .is_some_and(|owner_role| *owner_role == target.role());
-                if !found {
+                if !target_found(target, roles.iter().copied()) {
                     return Err(TreeError::MissingRequisite {
                         minion: minion_id.to_owned(),
                         role: role.name().to_owned(),
@@ -416,6 +679,11 @@ fn check_minion_states(
         }
     }
     Ok(())
+}
+
+/// Dot-separated parts, each a simple name of at most 64 bytes.
+pub(crate) fn valid_sls_name(name: &str) -> bool {
+    name.split('.').all(|part| valid_name(part, 64, false))
 }
 
 /// Ascii letters, digits, `_`, `-` (and `.` when `dots`), starting with a
