@@ -205,9 +205,7 @@ impl Formula {
     }
 
     /// The pillar SLS files and other files, by path from the tree root.
-    pub(crate) fn files(
-        &self,
-    ) -> Result<Vec<(PathBuf, String)>, TreeError> {
+    pub(crate) fn files(&self) -> Result<Vec<(PathBuf, String)>, TreeError> {
         let mut files = Vec::new();
         for (sls, data) in &self.pillar_sls {
             if !valid_sls_name(sls) {
@@ -245,7 +243,7 @@ impl SaltTree {
     /// let files = tree.render()?;
     /// assert_eq!(
     ///     files[std::path::Path::new("salt/top.sls")],
-    ///     "#!yaml\nbase:\n  roles:web:\n    - match: grain\n    - web\n"
+    ///     "#!yaml\nbase:\n  'roles:web':\n    - match: grain\n    - web\n"
     /// );
     /// # Ok::<(), onioncloud_salt::TreeError>(())
     /// ```

@@ -284,8 +284,7 @@ impl Role {
                 name: self.name.clone(),
             });
         }
-        if let Some(bad) =
-            self.includes.iter().find(|sls| !valid_sls_name(sls))
+        if let Some(bad) = self.includes.iter().find(|sls| !valid_sls_name(sls))
         {
             return Err(TreeError::BadSlsName { name: bad.clone() });
         }
@@ -434,8 +433,7 @@ impl SaltTree {
     /// files (see [`SaltTree::target`]) add their own files and entries.
     pub fn render(&self) -> Result<BTreeMap<PathBuf, String>, TreeError> {
         let mut files = BTreeMap::new();
-        let mut role_files: BTreeMap<&str, (PathBuf, String)> =
-            BTreeMap::new();
+        let mut role_files: BTreeMap<&str, (PathBuf, String)> = BTreeMap::new();
         let mut pillar_owners: BTreeMap<String, &str> = BTreeMap::new();
         let mut state_top = Vec::new();
         let mut pillar_top = Vec::new();
@@ -526,7 +524,11 @@ impl SaltTree {
         for (path, text) in self.formula.files()? {
             add_file(&mut files, path, text)?;
         }
-        add_file(&mut files, "salt/top.sls".into(), top_file("state", state_top)?)?;
+        add_file(
+            &mut files,
+            "salt/top.sls".into(),
+            top_file("state", state_top)?,
+        )?;
         add_file(
             &mut files,
             "pillar/top.sls".into(),
