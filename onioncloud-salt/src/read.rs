@@ -345,7 +345,7 @@ pub fn read_sls(path: impl AsRef<Path>, text: &str) -> Result<Role, ReadError> {
     let sls = sls_name_of(path, path)?;
     let file = parse_sls(path, &sls, is_init(path), text)?;
     let lookup = [&file];
-    resolve_role(&file, &lookup, "state of this file")
+    resolve_role(&file, &lookup, false)
 }
 
 /// Reads a directory holding `salt/` (with `top.sls`) and optionally
@@ -528,10 +528,7 @@ fn read_files_at(
     let lookup: Vec<&SlsFile> = sls_files.values().collect();
     let mut roles = BTreeMap::new();
     for (sls, file) in &sls_files {
-        roles.insert(
-            sls.clone(),
-            resolve_role(file, &lookup, "state of the tree")?,
-        );
+        roles.insert(sls.clone(), resolve_role(file, &lookup, true)?);
     }
 
     let mut tree = SaltTree::new();
@@ -585,7 +582,7 @@ fn check_unique_ids(
             if !seen_here.insert(id) {
                 continue;
             }
-            let here = at(&file.path, Some(declared.line));
+            let here = at(&file.path, Some(declared.id_line));
             if let Some(existing) = first.get(id) {
                 return Err(ReadError::DuplicateId {
                     location: here,
@@ -864,7 +861,7 @@ fn scalar(
         }
         return Err(ReadError::UnsupportedYaml {
             location: at(file, Some(line)),
-            feature: format!("the tag `{}{}`", tag.handle, tag.suffix),
+            feature: format!("the tag `{}`", tag_text(tag)),
         });
     }
     if style != TScalarStyle::Plain {
@@ -874,6 +871,15 @@ fn scalar(
         location: at(file, Some(line)),
         feature,
     })
+}
+
+/// A tag as written, with the standard prefix shown as `!!`.
+fn tag_text(tag: &Tag) -> String {
+    let handle = match tag.handle.as_str() {
+        "tag:yaml.org,2002:" => "!!",
+        other => other,
+    };
+    format!("{handle}{}", tag.suffix)
 }
 
 /// Resolves a plain scalar as Salt's loader does (PyYAML's YAML 1.1 rules,
@@ -1075,7 +1081,8 @@ fn python_float(text: &str) -> Option<f64> {
 /// A state as read, with where it was and its unresolved requisites.
 struct Declared {
     state: State,
-    line: usize,
+    /// The line of the id.
+    id_line: usize,
     requisites: Vec<Written>,
 }
 
@@ -1270,6 +1277,9 @@ fn parse_id(
         }
     }
     undotted.extend(dotted);
+    for declared in &mut undotted {
+        declared.id_line = line;
+    }
     Ok(undotted)
 }
 
@@ -1286,7 +1296,7 @@ fn checked(
     })?;
     Ok(Declared {
         state,
-        line,
+        id_line: line,
         requisites,
     })
 }
@@ -1433,11 +1443,12 @@ fn parse_targets(
 }
 
 /// Builds the role of a file, resolving each requisite against the states
-/// of `lookup` (the file itself, or every file of the tree).
+/// of `lookup`: every file of the tree when `whole_tree`, else the file
+/// itself (and then `sls` requisites cannot be checked).
 fn resolve_role(
     file: &SlsFile,
     lookup: &[&SlsFile],
-    scope: &str,
+    whole_tree: bool,
 ) -> Result<Role, ReadError> {
     let mut role = Role::at_sls(file.sls.clone());
     for (include, _) in &file.includes {
@@ -1452,9 +1463,8 @@ fn resolve_role(
                 module: written.module.clone(),
             };
             let owner = if written.module == "sls" {
-                let exists =
-                    lookup.iter().any(|other| other.sls == written.target)
-                        || lookup.len() == 1;
+                let exists = !whole_tree
+                    || lookup.iter().any(|other| other.sls == written.target);
                 exists.then(|| written.target.clone())
             } else {
                 lookup
@@ -1468,11 +1478,12 @@ fn resolve_role(
                     .map(|other| other.sls.clone())
             };
             let Some(owner) = owner else {
-                let scope = if written.module == "sls" {
-                    "sls of the tree".to_owned()
-                } else {
-                    scope.to_owned()
-                };
+                let scope = match (written.module.as_str(), whole_tree) {
+                    ("sls", _) => "sls of the tree",
+                    (_, true) => "state of the tree",
+                    (_, false) => "state of this file",
+                }
+                .to_owned();
                 return Err(ReadError::UnknownRequisiteTarget {
                     location: at(&file.path, Some(written.line)),
                     kind: written.kind,
