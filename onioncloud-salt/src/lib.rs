@@ -69,6 +69,15 @@
 //! Salt reads back exactly the string that was given. File modes are
 //! written as quoted octal strings such as `'0644'`.
 //!
+//! # Existing formulas
+//!
+//! [`read`] brings plain-YAML formulas in: each SLS file becomes a role
+//! made with [`Role::at_sls`], which keeps the formula's SLS name (like
+//! `nginx.config`) and its own `include` list instead of `roles.<name>`,
+//! and the top file's targets become [`SaltTree::target`] entries with a
+//! [`Matcher`]. Rendering such a tree gives files Salt compiles to the same
+//! highstate.
+//!
 //! # Running Salt
 //!
 //! [`runner::SaltCall`] runs a rendered tree with a masterless `salt-call

@@ -349,3 +349,59 @@ impl SaltTree {
         &self.formula.files
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{CmdRun, PkgInstalled};
+
+    #[test]
+    fn typed_roles_include_formula_roles_by_their_sls_name() {
+        let mut formula = Role::at_sls("base.tools");
+        let curl = formula.add(PkgInstalled::new("curl"));
+        let mut app = Role::new("app");
+        app.add(CmdRun::new("curl -V").id("probe").require(&curl));
+        let mut tree = SaltTree::new();
+        tree.target(Matcher::Glob, "*", &formula);
+        tree.assign("m1", &formula);
+        tree.assign("m1", &app);
+        let files = tree.render().unwrap();
+        assert!(
+            files[&PathBuf::from("salt/roles/app.sls")]
+                .starts_with("#!yaml\ninclude:\n  - base.tools\n")
+        );
+        assert!(files.contains_key(&PathBuf::from("salt/base/tools.sls")));
+        assert_eq!(
+            files[&PathBuf::from("salt/top.sls")],
+            "#!yaml\nbase:\n  m1:\n    - base.tools\n    - roles.app\n  '*':\n    - \
+             base.tools\n"
+        );
+    }
+
+    #[test]
+    fn two_roles_at_one_file_clash() {
+        let mut tree = SaltTree::new();
+        tree.add_role(&Role::at_sls("roles.web"));
+        tree.assign("m1", &Role::new("web"));
+        assert_eq!(
+            tree.render().unwrap_err().to_string(),
+            "two different files would be written at `salt/roles/web.sls`"
+        );
+    }
+
+    #[test]
+    fn includes_and_targets_must_name_roles_of_the_tree() {
+        let mut role = Role::at_sls("a");
+        role.include("missing");
+        let mut tree = SaltTree::new();
+        tree.add_role(&role);
+        assert_eq!(
+            tree.render().unwrap_err().to_string(),
+            "role `a` include names sls `missing`, which the tree does not \
+             have"
+        );
+        let mut tree = SaltTree::new();
+        tree.target_pillar(Matcher::Grain, "os:Debian", "absent");
+        assert!(matches!(tree.render(), Err(TreeError::UnknownSls { .. })));
+    }
+}

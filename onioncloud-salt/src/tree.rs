@@ -482,7 +482,7 @@ impl SaltTree {
                     id: minion_id.clone(),
                 });
             }
-            let received = with_includes(&minion.roles, &by_sls);
+            let received = with_includes(&minion.roles, &all_roles);
             check_minion_states(minion_id, &received)?;
 
             if !minion.roles.is_empty() {
@@ -570,11 +570,13 @@ fn top_file(
     )])))
 }
 
-/// The roles followed by the roles they include, transitively, each once,
-/// in the order Salt reaches them.
+/// The roles followed by the roles they include with [`Role::include`],
+/// transitively, each once. (The includes a role at `roles.<name>` gets
+/// from its requisites do not count: those roles must be given to the
+/// minion.)
 fn with_includes<'a>(
     roles: &'a [Role],
-    by_sls: &BTreeMap<String, &'a Role>,
+    all_roles: &[&'a Role],
 ) -> Vec<&'a Role> {
     let mut received: Vec<&Role> = Vec::new();
     let mut pending: Vec<&Role> = roles.iter().rev().collect();
@@ -583,9 +585,9 @@ fn with_includes<'a>(
             continue;
         }
         received.push(role);
-        for sls in role.includes().iter().rev() {
-            if let Some(included) = by_sls.get(sls) {
-                pending.push(included);
+        for other in all_roles {
+            if role.includes.contains(&other.sls_name()) {
+                pending.push(other);
             }
         }
     }
