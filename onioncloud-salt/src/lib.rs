@@ -87,6 +87,15 @@
 //! Salt reads back exactly the string that was given. File modes are
 //! written as quoted octal strings such as `'0644'`.
 //!
+//! # Existing formulas
+//!
+//! [`read`] brings plain-YAML formulas in: each SLS file becomes a role
+//! made with [`Role::at_sls`], which keeps the formula's SLS name (like
+//! `nginx.config`) and its own `include` list instead of `roles.<name>`,
+//! and the top file's targets become [`SaltTree::target`] entries with a
+//! [`Matcher`]. Rendering such a tree gives files Salt compiles to the same
+//! highstate.
+//!
 //! # Running Salt
 //!
 //! [`runner::SaltCall`] runs a rendered tree with a masterless `salt-call
@@ -100,10 +109,12 @@
 
 mod machine;
 mod state;
+mod top;
 mod tree;
 mod value;
 mod yaml;
 
+pub mod read;
 pub mod runner;
 pub mod ssh;
 
@@ -120,5 +131,6 @@ pub use state::{
     Requisite, ServiceDead, ServiceEnabled, ServiceRunning, State, StateError,
     StateRef, SysctlPresent, TimezoneSystem, UserAbsent, UserPresent,
 };
-pub use tree::{CycleStep, Origin, Role, SaltTree, Target, TreeError};
+pub use top::Matcher;
+pub use tree::{CycleStep, Origin, Role, SaltTree, TreeError};
 pub use value::{SaltValue, ValueError};

@@ -911,7 +911,6 @@ fn attribute(
     };
     let (first, second) = match &source {
         TreeError::BadMinionId { id } => (of_minion(id), None),
-        TreeError::BadTarget { .. } => (None, None),
         TreeError::PillarFileClash { first, second, .. } => {
             (of_minion(first), of_minion(second))
         }
@@ -930,6 +929,13 @@ fn attribute(
             (giving(Some(minion), role), None)
         }
         TreeError::RequisiteCycle { minion, .. } => (of_minion(minion), None),
+        TreeError::UnresolvedRequisite { role, .. } => {
+            (giving(None, role), None)
+        }
+        TreeError::BadSlsName { .. }
+        | TreeError::FileClash { .. }
+        | TreeError::DuplicateTarget { .. }
+        | TreeError::UnknownSls { .. } => (None, None),
     };
     let source = Box::new(source);
     match (first, second) {

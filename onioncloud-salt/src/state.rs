@@ -135,6 +135,14 @@ macro_rules! requisite_methods {
                 state.requisite($crate::Requisite::OnFailAny, target)
             })
         }
+
+        /// Runs only if every one of `targets` failed. Writes
+        /// `onfail_all`.
+        pub fn onfail_all(self, targets: &[&$crate::StateRef]) -> Self {
+            targets.iter().fold(self, |state, target| {
+                state.requisite($crate::Requisite::OnFailAll, target)
+            })
+        }
     };
 }
 
@@ -391,6 +399,8 @@ pub enum Requisite {
     OnChangesAny,
     /// `onfail_any`: run only if at least one target failed.
     OnFailAny,
+    /// `onfail_all`: run only if every target failed.
+    OnFailAll,
 }
 
 impl Requisite {
@@ -415,6 +425,7 @@ impl Requisite {
             Requisite::WatchAny => "watch_any",
             Requisite::OnChangesAny => "onchanges_any",
             Requisite::OnFailAny => "onfail_any",
+            Requisite::OnFailAll => "onfail_all",
         }
     }
 
@@ -434,7 +445,7 @@ impl Requisite {
     }
 
     /// Every kind, in the order requisites are rendered.
-    pub const ALL: [Requisite; 18] = [
+    pub const ALL: [Requisite; 19] = [
         Requisite::Require,
         Requisite::Watch,
         Requisite::OnChanges,
@@ -453,6 +464,7 @@ impl Requisite {
         Requisite::WatchAny,
         Requisite::OnChangesAny,
         Requisite::OnFailAny,
+        Requisite::OnFailAll,
     ];
 }
 
@@ -465,6 +477,12 @@ impl std::fmt::Display for Requisite {
 
 /// A handle to a state that was added to a [`Role`](crate::Role), used to
 /// point requisites at it.
+///
+/// Requisites read from an existing formula (see [`crate::read`]) keep the
+/// target as the formula wrote it: the module may also be `sls` (every
+/// state of an SLS), `id` (any module), or empty for a bare id
+/// (`- require: [nginx]`), and the id may be the `name` of the target state
+/// rather than its id, as Salt allows.
 #[derive(
     Debug,
     Clone,
@@ -483,14 +501,30 @@ pub struct StateRef {
 }
 
 impl StateRef {
-    /// The id of the state.
+    /// The id of the state (or, when read from a formula, the id, name or
+    /// SLS as written).
     pub fn id(&self) -> &str {
         &self.id
     }
 
-    /// The state module, like `pkg` for `pkg.installed`.
+    /// The state module, like `pkg` for `pkg.installed` (or, when read from
+    /// a formula, `sls`, `id`, or empty for a bare id).
     pub fn module(&self) -> &str {
         &self.module
+    }
+
+    /// Whether this requisite target names `state`: Salt matches the module
+    /// (any module for `id` and bare ids) and then the id or a name.
+    /// Targets of kind `sls` name a whole SLS and never match one state.
+    pub(crate) fn matches(&self, state: &State) -> bool {
+        let module_ok = match self.module.as_str() {
+            "sls" => return false,
+            "" | "id" => true,
+            module => state.module() == module,
+        };
+        module_ok
+            && (state.id() == self.id
+                || state.names().any(|name| name == self.id))
     }
 
     /// The role the state was added to.
@@ -626,6 +660,28 @@ impl State {
         &self.requisites
     }
 
+    /// The names the state acts on: its `name` and the items of `names`
+    /// (a string, or the single key of a map).
+    pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
+        self.args.iter().flat_map(|(arg, value)| {
+            let found: Vec<&str> = match (arg.as_str(), value) {
+                ("name", SaltValue::String(name)) => vec![name.as_str()],
+                ("names", SaltValue::List(items)) => items
+                    .iter()
+                    .filter_map(|item| match item {
+                        SaltValue::String(name) => Some(name.as_str()),
+                        SaltValue::Map(entries) if entries.len() == 1 => {
+                            entries.keys().next().map(String::as_str)
+                        }
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            found
+        })
+    }
+
     fn set_arg(&mut self, name: String, value: SaltValue) {
         self.problems.retain(|problem| problem.argument() != name);
         match self.args.iter_mut().find(|(existing, _)| *existing == name) {
@@ -736,6 +792,9 @@ impl State {
                 .iter()
                 .filter(|(candidate, _)| *candidate == kind)
                 .map(|(_, target)| {
+                    if target.module.is_empty() {
+                        return Node::text(target.id.clone());
+                    }
                     Node::Map(vec![(
                         target.module.clone(),
                         Node::text(target.id.clone()),
@@ -931,7 +990,8 @@ mod tests {
             .require_any(&[&target])
             .watch_any(&[&target])
             .onchanges_any(&[&target])
-            .onfail_any(&[&target]);
+            .onfail_any(&[&target])
+            .onfail_all(&[&target]);
         let kinds: Vec<Requisite> =
             state.requisites().iter().map(|(kind, _)| *kind).collect();
         assert_eq!(kinds, Requisite::ALL);

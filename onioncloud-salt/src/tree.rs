@@ -43,13 +43,6 @@ pub enum TreeError {
         /// The shared file name.
         file: String,
     },
-    /// A top file target expression is empty or spans lines, or a list
-    /// target has an empty id or one with a comma or space.
-    #[error("top file target {target} is invalid")]
-    BadTarget {
-        /// The target, like ``compound `G@os:Debian and web-*` ``.
-        target: String,
-    },
     /// Two different roles were given the same name.
     #[error("role `{name}` is defined twice with different states")]
     RoleConflict {
@@ -115,14 +108,12 @@ pub enum TreeError {
     /// A requisite points at a state the minion does not receive.
     #[error(
         "state `{state}` (role `{role}`) has a {kind} requisite on \
-         `{target}` (role `{target_role}`), which {} does not receive",
-        receiver(minion, *targeted)
+         `{target}` (role `{target_role}`), which minion `{minion}` does \
+         not receive"
     )]
     MissingRequisite {
-        /// The minion id, or for roles given to a target, the target.
+        /// The minion id.
         minion: String,
-        /// Whether `minion` is a target rather than a minion id.
-        targeted: bool,
         /// The role of the state holding the requisite.
         role: String,
         /// The id of the state holding the requisite.
@@ -132,6 +123,57 @@ pub enum TreeError {
         /// The id of the target state.
         target: String,
         /// The role the target was added to.
+        target_role: String,
+    },
+    /// The SLS name of a role placed at an explicit SLS is not a dotted
+    /// sequence of simple names.
+    #[error(
+        "sls name `{name}` is invalid: use dot-separated parts of 1 to 64 \
+         ascii letters, digits, `_` or `-`, each starting with a letter or \
+         digit"
+    )]
+    BadSlsName {
+        /// The name as given.
+        name: String,
+    },
+    /// Two different things would be written to one file.
+    #[error("two different files would be written at `{path}`")]
+    FileClash {
+        /// The path relative to the tree root.
+        path: PathBuf,
+    },
+    /// A top file would name one target twice.
+    #[error("the {top} top file names target `{target}` twice")]
+    DuplicateTarget {
+        /// `state` or `pillar`.
+        top: &'static str,
+        /// The target expression.
+        target: String,
+    },
+    /// An include or a top file names an SLS the tree does not have.
+    #[error("{by} names sls `{sls}`, which the tree does not have")]
+    UnknownSls {
+        /// What names it, like ``role `nginx` include``.
+        by: String,
+        /// The SLS name.
+        sls: String,
+    },
+    /// A requisite of a role given to a top file target points at no state
+    /// of the tree.
+    #[error(
+        "state `{state}` (role `{role}`) has a {kind} requisite on \
+         `{target}` (role `{target_role}`), which the tree does not have"
+    )]
+    UnresolvedRequisite {
+        /// The role of the state holding the requisite.
+        role: String,
+        /// The id of the state holding the requisite.
+        state: String,
+        /// The requisite kind.
+        kind: Requisite,
+        /// The target as written.
+        target: String,
+        /// The role the target belongs to.
         target_role: String,
     },
 }
@@ -191,15 +233,6 @@ pub struct CycleStep {
     pub written_on_next: bool,
 }
 
-/// Who receives a state: ``minion `m1` `` or ``the target grain `x:y` ``.
-fn receiver(minion: &str, targeted: bool) -> String {
-    if targeted {
-        format!("the target {minion}")
-    } else {
-        format!("minion `{minion}`")
-    }
-}
-
 fn display_cycle(cycle: &[CycleStep]) -> String {
     let mut text = String::new();
     for (index, step) in cycle.iter().enumerate() {
@@ -230,24 +263,35 @@ fn display_cycle(cycle: &[CycleStep]) -> String {
 /// A named set of states: one SLS file, `roles/<name>.sls`.
 ///
 /// Adding a state returns a [`StateRef`] for requisites of later states.
+///
+/// A role made with [`Role::at_sls`] is instead written at an SLS of its
+/// own choosing, like `nginx.config` (file `nginx/config.sls`), and named
+/// by it: that keeps the SLS names of a formula brought in with
+/// [`crate::read`], so its `sls` requisites, includes and `__sls__` stay
+/// the same. Such a role includes exactly the SLS given to
+/// [`Role::include`]; a role at `roles.<name>` also includes every role its
+/// requisites point into.
+///
 /// Two roles are equal when their names, states and includes are: where
 /// the states were added does not matter.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Role {
     name: String,
     states: Vec<State>,
+    #[serde(default)]
+    explicit_sls: bool,
+    #[serde(default)]
+    includes: Vec<String>,
     /// Where each state was added, in the order of `states`.
     #[serde(default)]
     origins: Vec<Origin>,
-    /// Roles included without a requisite into them.
-    #[serde(default)]
-    includes: BTreeSet<String>,
 }
 
 impl PartialEq for Role {
     fn eq(&self, other: &Self) -> bool {
         self.name == other.name
             && self.states == other.states
+            && self.explicit_sls == other.explicit_sls
             && self.includes == other.includes
     }
 }
@@ -258,9 +302,43 @@ impl Role {
         Role {
             name: name.into(),
             states: Vec::new(),
+            explicit_sls: false,
+            includes: Vec::new(),
             origins: Vec::new(),
-            includes: BTreeSet::new(),
         }
+    }
+
+    /// An empty role written at the SLS `sls_name` (dot-separated, like
+    /// `nginx.config`, written to `salt/nginx/config.sls`) rather than at
+    /// `roles.<name>`. Its name is `sls_name`. The name is checked when the
+    /// tree is rendered.
+    ///
+    /// ```
+    /// use onioncloud_salt::{PkgInstalled, Role};
+    ///
+    /// let mut nginx = Role::at_sls("nginx");
+    /// nginx.include("nginx.config");
+    /// nginx.add(PkgInstalled::new("nginx"));
+    /// assert_eq!(nginx.sls_name(), "nginx");
+    /// ```
+    pub fn at_sls(sls_name: impl Into<String>) -> Self {
+        Role {
+            explicit_sls: true,
+            ..Role::new(sls_name)
+        }
+    }
+
+    /// Adds an SLS to the role's `include` list (once), in order.
+    pub fn include(&mut self, sls_name: impl Into<String>) {
+        let sls_name = sls_name.into();
+        if !self.includes.contains(&sls_name) {
+            self.includes.push(sls_name);
+        }
+    }
+
+    /// The SLS given to [`Role::include`], in order.
+    pub fn includes(&self) -> &[String] {
+        &self.includes
     }
 
     /// Adds a state and returns a handle to it.
@@ -298,15 +376,6 @@ impl Role {
         handle
     }
 
-    /// Includes another role in this one's SLS (`include: [roles.x]`), so
-    /// that applying this role alone applies that one too. A requisite on
-    /// a state of another role includes it without this.
-    pub fn include(&mut self, role: &Role) {
-        if role.name != self.name {
-            self.includes.insert(role.name.clone());
-        }
-    }
-
     /// Where the state at `index` of [`Role::states`] was added.
     pub fn origin(&self, index: usize) -> Origin {
         self.origins.get(index).cloned().unwrap_or_default()
@@ -317,9 +386,20 @@ impl Role {
         &self.name
     }
 
-    /// The SLS name Salt knows the role by, like `roles.web`.
+    /// The SLS name Salt knows the role by, like `roles.web` (or the name
+    /// of a role made with [`Role::at_sls`]).
     pub fn sls_name(&self) -> String {
-        format!("roles.{}", self.name)
+        if self.explicit_sls {
+            self.name.clone()
+        } else {
+            format!("roles.{}", self.name)
+        }
+    }
+
+    /// The file of the role, relative to the tree root, like
+    /// `salt/roles/web.sls`.
+    pub(crate) fn path(&self) -> PathBuf {
+        PathBuf::from(format!("salt/{}.sls", self.sls_name().replace('.', "/")))
     }
 
     /// The states in the order they were added. Absent requisites Salt
@@ -329,11 +409,21 @@ impl Role {
         &self.states
     }
 
-    fn validate(&self) -> Result<(), TreeError> {
-        if !valid_name(&self.name, 64, false) {
+    pub(crate) fn validate(&self) -> Result<(), TreeError> {
+        if self.explicit_sls {
+            if !valid_sls_name(&self.name) {
+                return Err(TreeError::BadSlsName {
+                    name: self.name.clone(),
+                });
+            }
+        } else if !valid_name(&self.name, 64, false) {
             return Err(TreeError::BadRoleName {
                 name: self.name.clone(),
             });
+        }
+        if let Some(bad) = self.includes.iter().find(|sls| !valid_sls_name(sls))
+        {
+            return Err(TreeError::BadSlsName { name: bad.clone() });
         }
         let mut seen = BTreeSet::new();
         for state in &self.states {
@@ -351,26 +441,41 @@ impl Role {
         Ok(())
     }
 
-    /// Roles this role includes: those its requisites point into and
-    /// those included explicitly.
+    /// Roles this role's requisites point into.
     fn referenced_roles(&self) -> BTreeSet<&str> {
         self.states
             .iter()
             .flat_map(|state| state.requisites())
             .map(|(_, target)| target.role())
             .filter(|role| *role != self.name)
-            .chain(self.includes.iter().map(String::as_str))
             .collect()
     }
 
     pub(crate) fn render(&self) -> String {
+        self.render_with(&BTreeMap::new())
+    }
+
+    /// Renders the role; `sls_names` gives the SLS name of other roles by
+    /// name (roles missing from it are taken to be at `roles.<name>`).
+    pub(crate) fn render_with(
+        &self,
+        sls_names: &BTreeMap<String, String>,
+    ) -> String {
         let mut entries = Vec::new();
-        let included = self.referenced_roles();
-        if !included.is_empty() {
-            let includes = included
-                .iter()
-                .map(|role| Node::text(format!("roles.{role}")))
-                .collect();
+        let mut includes = self.includes.clone();
+        if !self.explicit_sls {
+            for role in self.referenced_roles() {
+                let sls = sls_names
+                    .get(role)
+                    .cloned()
+                    .unwrap_or_else(|| format!("roles.{role}"));
+                if !includes.contains(&sls) {
+                    includes.push(sls);
+                }
+            }
+        }
+        if !includes.is_empty() {
+            let includes = includes.into_iter().map(Node::text).collect();
             entries.push(("include".to_owned(), Node::Seq(includes)));
         }
         // States sharing an id (with different modules) go under one key,
@@ -398,93 +503,6 @@ struct Minion {
     pillar: BTreeMap<String, SaltValue>,
 }
 
-/// A top file target other than one minion id: which minions a group of
-/// roles given with [`SaltTree::assign_target`] is for.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Target {
-    /// Minion ids matching a shell glob, like `web-*`.
-    Glob(String),
-    /// Minion ids matching a regular expression (Salt's `pcre`).
-    Pcre(String),
-    /// Exactly these minion ids.
-    List(Vec<String>),
-    /// Minions with a grain of this value (a glob), like `os` `Debian`.
-    Grain {
-        /// The grain, `:`-separated for nested grains.
-        key: String,
-        /// The value, a glob.
-        value: String,
-    },
-    /// Minions with a pillar value (a glob).
-    Pillar {
-        /// The pillar key, `:`-separated for nested keys.
-        key: String,
-        /// The value, a glob.
-        value: String,
-    },
-    /// A compound matcher, like `G@os:Debian and web-*`.
-    Compound(String),
-}
-
-impl Target {
-    /// Minions whose grain `key` matches `value`.
-    pub fn grain(key: impl Into<String>, value: impl Into<String>) -> Self {
-        Target::Grain {
-            key: key.into(),
-            value: value.into(),
-        }
-    }
-
-    /// Minions matching a compound expression.
-    pub fn compound(expression: impl Into<String>) -> Self {
-        Target::Compound(expression.into())
-    }
-
-    /// The top file key and the `match` word (`None` for a glob, Salt's
-    /// default).
-    fn top_entry(&self) -> (String, Option<&'static str>) {
-        match self {
-            Target::Glob(glob) => (glob.clone(), None),
-            Target::Pcre(regex) => (regex.clone(), Some("pcre")),
-            Target::List(ids) => (ids.join(","), Some("list")),
-            Target::Grain { key, value } => {
-                (format!("{key}:{value}"), Some("grain"))
-            }
-            Target::Pillar { key, value } => {
-                (format!("{key}:{value}"), Some("pillar"))
-            }
-            Target::Compound(expression) => {
-                (expression.clone(), Some("compound"))
-            }
-        }
-    }
-
-    /// Whether the expression is usable: not empty, on one line, and for
-    /// lists, ids without commas or spaces.
-    fn is_valid(&self) -> bool {
-        let (key, _) = self.top_entry();
-        let one_line = !key.trim().is_empty() && !key.contains(['\n', '\r']);
-        match self {
-            Target::List(ids) => {
-                one_line
-                    && ids
-                        .iter()
-                        .all(|id| !id.is_empty() && !id.contains([',', ' ']))
-            }
-            _ => one_line,
-        }
-    }
-}
-
-impl std::fmt::Display for Target {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.top_entry() {
-            (key, None) => write!(formatter, "glob `{key}`"),
-            (key, Some(kind)) => write!(formatter, "{kind} `{key}`"),
-        }
-    }
-}
-
 /// Everything Salt needs for a set of minions: which roles each receives and
 /// each one's pillar.
 ///
@@ -494,7 +512,7 @@ impl std::fmt::Display for Target {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SaltTree {
     minions: BTreeMap<String, Minion>,
-    targeted: Vec<(Target, Vec<Role>)>,
+    pub(crate) formula: crate::top::Formula,
 }
 
 impl SaltTree {
@@ -509,24 +527,6 @@ impl SaltTree {
         let minion = self.minions.entry(minion_id.into()).or_default();
         if !minion.roles.contains(role) {
             minion.roles.push(role.clone());
-        }
-    }
-
-    /// Gives `role` to every minion `target` matches, in the top file.
-    /// Targets are written after the minions named by id, in the order
-    /// they were first assigned. Requisites of a targeted role must point
-    /// into roles given to the same target.
-    pub fn assign_target(&mut self, target: Target, role: &Role) {
-        let index = match self.targeted.iter().position(|(t, _)| *t == target) {
-            Some(index) => index,
-            None => {
-                self.targeted.push((target, Vec::new()));
-                self.targeted.len() - 1
-            }
-        };
-        let roles = &mut self.targeted[index].1;
-        if !roles.contains(role) {
-            roles.push(role.clone());
         }
     }
 
@@ -566,12 +566,54 @@ impl SaltTree {
     /// Checks the tree and renders it to file contents keyed by relative
     /// path: `salt/top.sls`, `salt/roles/<role>.sls`, `pillar/top.sls` and
     /// `pillar/minions/<minion>.sls` (dots in the minion id become `_`).
+    /// Roles at an explicit SLS, top file targets, pillar SLS and other
+    /// files (see [`SaltTree::target`]) add their own files and entries.
     pub fn render(&self) -> Result<BTreeMap<PathBuf, String>, TreeError> {
         let mut files = BTreeMap::new();
-        let mut role_files: BTreeMap<&str, String> = BTreeMap::new();
+        let mut role_files: BTreeMap<&str, (PathBuf, String)> = BTreeMap::new();
         let mut pillar_owners: BTreeMap<String, &str> = BTreeMap::new();
         let mut state_top = Vec::new();
         let mut pillar_top = Vec::new();
+
+        let all_roles: Vec<&Role> = self
+            .minions
+            .values()
+            .flat_map(|minion| &minion.roles)
+            .chain(self.formula.roles())
+            .collect();
+        let sls_names: BTreeMap<String, String> = all_roles
+            .iter()
+            .map(|role| (role.name().to_owned(), role.sls_name()))
+            .collect();
+        let by_sls: BTreeMap<String, &Role> = all_roles
+            .iter()
+            .map(|role| (role.sls_name(), *role))
+            .collect();
+        for role in &all_roles {
+            role.validate()?;
+            let text = role.render_with(&sls_names);
+            match role_files.get(role.name()) {
+                Some((_, existing)) if *existing != text => {
+                    return Err(TreeError::RoleConflict {
+                        name: role.name().to_owned(),
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    role_files.insert(role.name(), (role.path(), text));
+                }
+            }
+            for sls in role.includes() {
+                if !by_sls.contains_key(sls) {
+                    return Err(TreeError::UnknownSls {
+                        by: format!("role `{}` include", role.name()),
+                        sls: sls.clone(),
+                    });
+                }
+            }
+        }
+
+        check_unique_ids(&all_roles)?;
 
         for (minion_id, minion) in &self.minions {
             if !valid_name(minion_id, 255, true) {
@@ -579,22 +621,8 @@ impl SaltTree {
                     id: minion_id.clone(),
                 });
             }
-            for role in &minion.roles {
-                role.validate()?;
-                let text = role.render();
-                match role_files.get(role.name()) {
-                    Some(existing) if *existing != text => {
-                        return Err(TreeError::RoleConflict {
-                            name: role.name().to_owned(),
-                        });
-                    }
-                    Some(_) => {}
-                    None => {
-                        role_files.insert(role.name(), text);
-                    }
-                }
-            }
-            check_minion_states(minion_id, false, minion)?;
+            let received = with_includes(&minion.roles, &all_roles);
+            check_minion_states(minion_id, &received)?;
 
             if !minion.roles.is_empty() {
                 let roles = minion
@@ -625,117 +653,116 @@ impl SaltTree {
                 ))),
             );
         }
+        check_formula_requisites(self.formula.roles(), &all_roles)?;
 
-        for (target, roles) in &self.targeted {
-            if !target.is_valid() {
-                return Err(TreeError::BadTarget {
-                    target: target.to_string(),
-                });
-            }
-            for role in roles {
-                role.validate()?;
-                let text = role.render();
-                match role_files.get(role.name()) {
-                    Some(existing) if *existing != text => {
-                        return Err(TreeError::RoleConflict {
-                            name: role.name().to_owned(),
-                        });
-                    }
-                    Some(_) => {}
-                    None => {
-                        role_files.insert(role.name(), text);
-                    }
-                }
-            }
-            let group = Minion {
-                roles: roles.clone(),
-                pillar: BTreeMap::new(),
-            };
-            check_minion_states(&target.to_string(), true, &group)?;
-            let (key, kind) = target.top_entry();
-            let mut entries: Vec<Node> = kind
-                .map(|kind| {
-                    Node::Map(vec![("match".to_owned(), Node::text(kind))])
-                })
-                .into_iter()
-                .collect();
-            entries.extend(roles.iter().map(|r| Node::text(r.sls_name())));
-            state_top.push((key, Node::Seq(entries)));
+        for (path, text) in role_files.into_values() {
+            add_file(&mut files, path, text)?;
         }
-        self.check_unique_ids()?;
-        for (name, text) in role_files {
-            files.insert(PathBuf::from(format!("salt/roles/{name}.sls")), text);
+        state_top.extend(self.formula.state_top(&by_sls)?);
+        pillar_top.extend(self.formula.pillar_top()?);
+        for (path, text) in self.formula.files()? {
+            add_file(&mut files, path, text)?;
         }
-        files.insert(PathBuf::from("salt/top.sls"), top_file(state_top));
-        files.insert(PathBuf::from("pillar/top.sls"), top_file(pillar_top));
+        add_file(
+            &mut files,
+            "salt/top.sls".into(),
+            top_file("state", state_top)?,
+        )?;
+        add_file(
+            &mut files,
+            "pillar/top.sls".into(),
+            top_file("pillar", pillar_top)?,
+        )?;
         Ok(files)
     }
 }
 
-impl SaltTree {
-    /// Checks that no two roles of the tree share a state id.
-    fn check_unique_ids(&self) -> Result<(), TreeError> {
-        let mut roles: BTreeMap<&str, &Role> = BTreeMap::new();
-        let given = self.minions.values().flat_map(|m| &m.roles);
-        let targeted = self.targeted.iter().flat_map(|(_, roles)| roles);
-        for role in given.chain(targeted) {
-            roles.entry(role.name()).or_insert(role);
+/// Adds a file, refusing a second file at the same path.
+fn add_file(
+    files: &mut BTreeMap<PathBuf, String>,
+    path: PathBuf,
+    text: String,
+) -> Result<(), TreeError> {
+    if files.contains_key(&path) {
+        return Err(TreeError::FileClash { path });
+    }
+    files.insert(path, text);
+    Ok(())
+}
+
+fn top_file(
+    top: &'static str,
+    targets: Vec<(String, Node)>,
+) -> Result<String, TreeError> {
+    let mut seen = BTreeSet::new();
+    for (target, _) in &targets {
+        if !seen.insert(target.as_str()) {
+            return Err(TreeError::DuplicateTarget {
+                top,
+                target: target.clone(),
+            });
         }
-        let mut owners: BTreeMap<&str, (&Role, usize)> = BTreeMap::new();
-        for role in roles.values() {
-            for (index, state) in role.states().iter().enumerate() {
-                match owners.get(state.id()) {
-                    Some((first, first_index)) if first.name != role.name => {
-                        return Err(TreeError::DuplicateStateId {
-                            id: state.id().to_owned(),
-                            first_role: first.name.clone(),
-                            first_location: Box::new(
-                                first.origin(*first_index),
-                            ),
-                            second_role: role.name.clone(),
-                            second_location: Box::new(role.origin(index)),
-                        });
-                    }
-                    Some(_) => {}
-                    None => {
-                        owners.insert(state.id(), (role, index));
-                    }
-                }
+    }
+    Ok(yaml::document(&Node::Map(vec![(
+        "base".to_owned(),
+        Node::Map(targets),
+    )])))
+}
+
+/// The roles followed by the roles they include with [`Role::include`],
+/// transitively, each once. (The includes a role at `roles.<name>` gets
+/// from its requisites do not count: those roles must be given to the
+/// minion.)
+fn with_includes<'a>(
+    roles: &'a [Role],
+    all_roles: &[&'a Role],
+) -> Vec<&'a Role> {
+    let mut received: Vec<&Role> = Vec::new();
+    let mut pending: Vec<&Role> = roles.iter().rev().collect();
+    while let Some(role) = pending.pop() {
+        if received.iter().any(|seen| seen.name() == role.name()) {
+            continue;
+        }
+        received.push(role);
+        for other in all_roles {
+            if role.includes.contains(&other.sls_name()) {
+                pending.push(other);
             }
         }
-        Ok(())
     }
+    received
 }
 
-fn top_file(targets: Vec<(String, Node)>) -> String {
-    yaml::document(&Node::Map(vec![("base".to_owned(), Node::Map(targets))]))
+/// Whether a requisite target names a state (or, for `sls`, the SLS) of
+/// one of `roles`.
+fn target_found<'a>(
+    target: &StateRef,
+    roles: impl IntoIterator<Item = &'a Role>,
+) -> bool {
+    roles
+        .into_iter()
+        .filter(|role| role.name() == target.role())
+        .any(|role| {
+            if target.module() == "sls" {
+                role.sls_name() == target.id()
+            } else {
+                role.states().iter().any(|state| target.matches(state))
+            }
+        })
 }
 
-/// Checks that no two roles of a minion use the same state id and that
-/// every requisite points at a state the minion receives.
-fn check_minion_states(
-    minion_id: &str,
-    targeted: bool,
-    minion: &Minion,
+/// Checks that every requisite of the roles given to top file targets or
+/// added without a minion points at a state of the tree (which minions
+/// such targets select is only known to Salt).
+fn check_formula_requisites<'a>(
+    roles: impl IntoIterator<Item = &'a Role>,
+    all_roles: &[&Role],
 ) -> Result<(), TreeError> {
-    // Each (id, module), and the role of that state. Ids are unique
-    // across roles (checked for the whole tree), so this is one state.
-    let mut states: BTreeMap<(&str, &str), &str> = BTreeMap::new();
-    for role in &minion.roles {
-        for state in role.states() {
-            states.insert((state.id(), state.module()), role.name());
-        }
-    }
-    for role in &minion.roles {
+    for role in roles {
         for state in role.states() {
             for (kind, target) in state.requisites() {
-                let found = states
-                    .get(&(target.id(), target.module()))
-                    .is_some_and(|owner_role| *owner_role == target.role());
-                if !found {
-                    return Err(TreeError::MissingRequisite {
-                        minion: minion_id.to_owned(),
-                        targeted,
+                if !target_found(target, all_roles.iter().copied()) {
+                    return Err(TreeError::UnresolvedRequisite {
                         role: role.name().to_owned(),
                         state: state.id().to_owned(),
                         kind: *kind,
@@ -746,7 +773,62 @@ fn check_minion_states(
             }
         }
     }
-    check_cycles(minion_id, &minion.roles)
+    Ok(())
+}
+
+/// Checks that no two roles a minion receives (directly or through
+/// includes) use the same state id and that every requisite points at a
+/// state the minion receives.
+fn check_minion_states(
+    minion_id: &str,
+    roles: &[&Role],
+) -> Result<(), TreeError> {
+    for role in roles {
+        for state in role.states() {
+            for (kind, target) in state.requisites() {
+                if !target_found(target, roles.iter().copied()) {
+                    return Err(TreeError::MissingRequisite {
+                        minion: minion_id.to_owned(),
+                        role: role.name().to_owned(),
+                        state: state.id().to_owned(),
+                        kind: *kind,
+                        target: target.id().to_owned(),
+                        target_role: target.role().to_owned(),
+                    });
+                }
+            }
+        }
+    }
+    check_cycles(minion_id, roles)
+}
+
+/// Checks that no two roles of the tree share a state id.
+fn check_unique_ids(roles: &[&Role]) -> Result<(), TreeError> {
+    let mut by_name: BTreeMap<&str, &Role> = BTreeMap::new();
+    for role in roles {
+        by_name.entry(role.name()).or_insert(role);
+    }
+    let mut owners: BTreeMap<&str, (&Role, usize)> = BTreeMap::new();
+    for role in by_name.values() {
+        for (index, state) in role.states().iter().enumerate() {
+            match owners.get(state.id()) {
+                Some((first, first_index)) if first.name != role.name => {
+                    return Err(TreeError::DuplicateStateId {
+                        id: state.id().to_owned(),
+                        first_role: first.name.clone(),
+                        first_location: Box::new(first.origin(*first_index)),
+                        second_role: role.name.clone(),
+                        second_location: Box::new(role.origin(index)),
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    owners.insert(state.id(), (role, index));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Whether a requisite orders its holder after its target (`Some(true)`),
@@ -758,7 +840,9 @@ fn orders_holder_after_target(kind: Requisite) -> Option<bool> {
         Require | Watch | OnChanges | OnFail | PrereqIn => Some(true),
         // An `_any` state waits for every target, then checks that one
         // of them succeeded, changed or failed.
-        RequireAny | WatchAny | OnChangesAny | OnFailAny => Some(true),
+        RequireAny | WatchAny | OnChangesAny | OnFailAny | OnFailAll => {
+            Some(true)
+        }
         RequireIn | WatchIn | OnChangesIn | OnFailIn | Prereq => Some(false),
         Use | UseIn | Listen | ListenIn => None,
     }
@@ -766,51 +850,55 @@ fn orders_holder_after_target(kind: Requisite) -> Option<bool> {
 
 /// Finds one shortest cycle in the ordering the requisites of `roles`
 /// impose, if there is any.
-fn check_cycles(minion_id: &str, roles: &[Role]) -> Result<(), TreeError> {
+fn check_cycles(minion_id: &str, roles: &[&Role]) -> Result<(), TreeError> {
     use petgraph::graph::{DiGraph, NodeIndex};
 
     // A node per state; an edge from each state to one it runs after,
     // labelled with the requisite and whether the target wrote it.
     let mut graph: DiGraph<(StateRef, Origin), (Requisite, bool)> =
         DiGraph::new();
-    let mut nodes: BTreeMap<&StateRef, NodeIndex> = BTreeMap::new();
-    let mut handles = Vec::new();
+    let mut nodes: Vec<Vec<NodeIndex>> = Vec::new();
     for role in roles {
-        for (index, state) in role.states().iter().enumerate() {
+        let states = role.states().iter().enumerate().map(|(index, state)| {
             let handle = StateRef {
                 role: role.name.clone(),
                 id: state.id().to_owned(),
                 module: state.module().to_owned(),
             };
-            handles.push((handle, role.origin(index)));
-        }
+            graph.add_node((handle, role.origin(index)))
+        });
+        nodes.push(states.collect());
     }
-    for (handle, origin) in &handles {
-        if !nodes.contains_key(handle) {
-            let node = graph.add_node((handle.clone(), origin.clone()));
-            nodes.insert(handle, node);
+    // The states a requisite target names: one state (by id or name), or
+    // every state of an SLS.
+    let targets = |target: &StateRef| -> Vec<NodeIndex> {
+        let mut found = Vec::new();
+        for (role, indices) in roles.iter().zip(&nodes) {
+            if role.name() != target.role() {
+                continue;
+            }
+            for (state, &node) in role.states().iter().zip(indices) {
+                let whole_sls =
+                    target.module() == "sls" && role.sls_name() == target.id();
+                if whole_sls || target.matches(state) {
+                    found.push(node);
+                }
+            }
         }
-    }
-    for role in roles {
-        for state in role.states() {
-            let holder = StateRef {
-                role: role.name.clone(),
-                id: state.id().to_owned(),
-                module: state.module().to_owned(),
-            };
-            let from = nodes[&holder];
+        found
+    };
+    for (role, indices) in roles.iter().zip(&nodes) {
+        for (state, &from) in role.states().iter().zip(indices) {
             for (kind, target) in state.requisites() {
-                let Some(to) = nodes.get(target).copied() else {
+                let Some(after) = orders_holder_after_target(*kind) else {
                     continue;
                 };
-                match orders_holder_after_target(*kind) {
-                    Some(true) => {
+                for to in targets(target) {
+                    if after {
                         graph.add_edge(from, to, (*kind, false));
-                    }
-                    Some(false) => {
+                    } else {
                         graph.add_edge(to, from, (*kind, true));
                     }
-                    None => {}
                 }
             }
         }
@@ -897,6 +985,11 @@ fn shortest_cycle_from<N, E>(
         }
     }
     None
+}
+
+/// Dot-separated parts, each a simple name of at most 64 bytes.
+pub(crate) fn valid_sls_name(name: &str) -> bool {
+    name.split('.').all(|part| valid_name(part, 64, false))
 }
 
 /// Ascii letters, digits, `_`, `-` (and `.` when `dots`), starting with a
@@ -1153,6 +1246,72 @@ nginx:
     }
 
     #[test]
+    fn invalid_state_leaves_the_detail_to_its_source() {
+        let mut role = Role::new("base");
+        role.add(State::new("", "test.nop"));
+        let mut tree = SaltTree::new();
+        tree.assign("m1", &role);
+        let error = tree.render().unwrap_err();
+        assert_eq!(error.to_string(), "role `base` has an invalid state");
+        let source = std::error::Error::source(&error).unwrap();
+        assert_eq!(source.to_string(), "state id is empty (function test.nop)");
+    }
+
+    #[test]
+    fn conflicting_roles_with_one_name_are_rejected() {
+        let mut first = Role::new("tools");
+        first.add(PkgInstalled::new("git"));
+        let mut second = Role::new("tools");
+        second.add(PkgInstalled::new("curl"));
+        let mut tree = SaltTree::new();
+        tree.assign("m1", &first);
+        tree.assign("m2", &second);
+        assert_eq!(
+            tree.render().unwrap_err().to_string(),
+            "role `tools` is defined twice with different states"
+        );
+    }
+
+    #[test]
+    fn names_are_validated() {
+        let mut tree = SaltTree::new();
+        tree.assign("m1", &Role::new("web.app"));
+        assert!(matches!(tree.render(), Err(TreeError::BadRoleName { .. })));
+        for id in ["", "*", "web 1", ".hidden", "a/b"] {
+            let mut tree = SaltTree::new();
+            tree.set_pillar(id, "k", 1);
+            assert!(matches!(
+                tree.render(),
+                Err(TreeError::BadMinionId { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn pillar_file_clash_is_reported() {
+        let mut tree = SaltTree::new();
+        tree.set_pillar("web.1", "k", 1);
+        tree.set_pillar("web_1", "k", 1);
+        assert_eq!(
+            tree.render().unwrap_err().to_string(),
+            "minions `web.1` and `web_1` would share the pillar file \
+             `minions/web_1.sls`"
+        );
+    }
+
+    #[test]
+    fn rendering_is_deterministic() {
+        let build = || {
+            let mut tree = SaltTree::new();
+            tree.assign("b", &web_role());
+            tree.assign("a", &web_role());
+            tree.set_pillar("a", "z", 1);
+            tree.set_pillar("a", "y", vec!["x"]);
+            tree.render().unwrap()
+        };
+        assert_eq!(build(), build());
+    }
+    #[test]
     fn state_ids_are_unique_across_the_whole_tree() {
         // Two roles that no one minion receives still may not share an
         // id: any of them may be given to one machine later.
@@ -1244,71 +1403,6 @@ nginx:
     }
 
     #[test]
-    fn targets_render_with_their_match_words_after_minion_ids() {
-        let mut base = Role::new("base");
-        base.add(PkgInstalled::new("curl"));
-        let mut debian = Role::new("debian");
-        debian.add(State::new("apt-updated", "test.nop"));
-        let mut tree = SaltTree::new();
-        tree.assign("m1", &base);
-        tree.assign_target(Target::compound("G@os:Debian and m*"), &debian);
-        tree.assign_target(Target::grain("role", "web"), &base);
-        tree.assign_target(Target::Glob("web-*".to_owned()), &base);
-        tree.assign_target(
-            Target::List(vec!["a".to_owned(), "b".to_owned()]),
-            &debian,
-        );
-        assert_eq!(
-            rendered(&tree, "salt/top.sls"),
-            "#!yaml\nbase:\n  m1:\n    - roles.base\n  \
-             'G@os:Debian and m*':\n    - match: compound\n    - \
-             roles.debian\n  'role:web':\n    - match: grain\n    - \
-             roles.base\n  'web-*':\n    - roles.base\n  'a,b':\n    - \
-             match: list\n    - roles.debian\n"
-        );
-    }
-
-    #[test]
-    fn bad_targets_and_requisites_out_of_a_target_are_errors() {
-        let mut tree = SaltTree::new();
-        tree.assign_target(Target::compound(" "), &Role::new("base"));
-        assert_eq!(
-            tree.render().unwrap_err().to_string(),
-            "top file target compound ` ` is invalid"
-        );
-
-        let mut base = Role::new("base");
-        let curl = base.add(PkgInstalled::new("curl"));
-        let mut web = Role::new("web");
-        web.add(State::new("probe", "test.nop").require(&curl));
-        let mut tree = SaltTree::new();
-        tree.assign("m1", &base);
-        tree.assign_target(Target::grain("role", "web"), &web);
-        assert_eq!(
-            tree.render().unwrap_err().to_string(),
-            "state `probe` (role `web`) has a require requisite on `curl` \
-             (role `base`), which the target grain `role:web` does not receive"
-        );
-    }
-
-    #[test]
-    fn an_explicit_include_is_written() {
-        let mut base = Role::new("base");
-        base.add(PkgInstalled::new("curl"));
-        let mut web = Role::new("web");
-        web.include(&base);
-        web.include(&web.clone());
-        web.add(State::new("probe", "test.nop"));
-        let mut tree = SaltTree::new();
-        tree.assign("m1", &base);
-        tree.assign("m1", &web);
-        assert_eq!(
-            rendered(&tree, "salt/roles/web.sls"),
-            "#!yaml\ninclude:\n  - roles.base\nprobe:\n  test.nop: []\n"
-        );
-    }
-
-    #[test]
     fn use_and_listen_do_not_order_states() {
         let mut role = Role::new("app");
         let a = role.add(State::new("a", "test.nop"));
@@ -1325,72 +1419,5 @@ nginx:
         let mut tree = SaltTree::new();
         tree.assign("m1", &looped);
         tree.render().unwrap();
-    }
-
-    #[test]
-    fn invalid_state_leaves_the_detail_to_its_source() {
-        let mut role = Role::new("base");
-        role.add(State::new("", "test.nop"));
-        let mut tree = SaltTree::new();
-        tree.assign("m1", &role);
-        let error = tree.render().unwrap_err();
-        assert_eq!(error.to_string(), "role `base` has an invalid state");
-        let source = std::error::Error::source(&error).unwrap();
-        assert_eq!(source.to_string(), "state id is empty (function test.nop)");
-    }
-
-    #[test]
-    fn conflicting_roles_with_one_name_are_rejected() {
-        let mut first = Role::new("tools");
-        first.add(PkgInstalled::new("git"));
-        let mut second = Role::new("tools");
-        second.add(PkgInstalled::new("curl"));
-        let mut tree = SaltTree::new();
-        tree.assign("m1", &first);
-        tree.assign("m2", &second);
-        assert_eq!(
-            tree.render().unwrap_err().to_string(),
-            "role `tools` is defined twice with different states"
-        );
-    }
-
-    #[test]
-    fn names_are_validated() {
-        let mut tree = SaltTree::new();
-        tree.assign("m1", &Role::new("web.app"));
-        assert!(matches!(tree.render(), Err(TreeError::BadRoleName { .. })));
-        for id in ["", "*", "web 1", ".hidden", "a/b"] {
-            let mut tree = SaltTree::new();
-            tree.set_pillar(id, "k", 1);
-            assert!(matches!(
-                tree.render(),
-                Err(TreeError::BadMinionId { .. })
-            ));
-        }
-    }
-
-    #[test]
-    fn pillar_file_clash_is_reported() {
-        let mut tree = SaltTree::new();
-        tree.set_pillar("web.1", "k", 1);
-        tree.set_pillar("web_1", "k", 1);
-        assert_eq!(
-            tree.render().unwrap_err().to_string(),
-            "minions `web.1` and `web_1` would share the pillar file \
-             `minions/web_1.sls`"
-        );
-    }
-
-    #[test]
-    fn rendering_is_deterministic() {
-        let build = || {
-            let mut tree = SaltTree::new();
-            tree.assign("b", &web_role());
-            tree.assign("a", &web_role());
-            tree.set_pillar("a", "z", 1);
-            tree.set_pillar("a", "y", vec!["x"]);
-            tree.render().unwrap()
-        };
-        assert_eq!(build(), build());
     }
 }

@@ -11,8 +11,8 @@ use std::time::Instant;
 
 use onioncloud_salt::runner::{SaltCall, StateResult, locate_salt_call};
 use onioncloud_salt::{
-    CmdRun, FileDirectory, FileManaged, PkgInstalled, Requisite, Role,
-    SaltTree, SaltValue, ServiceRunning, State, Target, UserPresent,
+    CmdRun, FileDirectory, FileManaged, Matcher, PkgInstalled, Requisite, Role,
+    SaltTree, SaltValue, ServiceRunning, State, UserPresent,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, TestRunner};
@@ -864,17 +864,15 @@ fn targets_match_minions_as_salt_matches_them() {
     };
     let mut tree = SaltTree::new();
     tree.assign("web-1", &role("base"));
-    tree.assign_target(Target::grain("id", "web-*"), &role("by-grain"));
-    tree.assign_target(
-        Target::compound("G@id:web-1 and not db-*"),
+    tree.target(Matcher::Grain, "id:web-*", &role("by-grain"));
+    tree.target(
+        Matcher::Compound,
+        "G@id:web-1 and not db-*",
         &role("by-compound"),
     );
-    tree.assign_target(Target::Glob("web-?".to_owned()), &role("by-glob"));
-    tree.assign_target(
-        Target::List(vec!["db-1".to_owned(), "db-2".to_owned()]),
-        &role("by-list"),
-    );
-    tree.assign_target(Target::Pcre("^db-[0-9]+$".to_owned()), &role("db"));
+    tree.target(Matcher::Glob, "web-?", &role("by-glob"));
+    tree.target(Matcher::List, "db-1,db-2", &role("by-list"));
+    tree.target(Matcher::Pcre, "^db-[0-9]+$", &role("db"));
     let files = tree.render().expect("tree renders");
 
     let matched = |minion: &str| {

@@ -355,25 +355,30 @@ fn every_requisite_kind_compiles_as_written() {
     let mut role = Role::new("requisites");
     let first = role.add(CmdRun::new("true").id("first"));
     let second = role.add(FileAbsent::new("/nonexistent/onioncloud"));
+    let later = role.add(CmdRun::new("true").id("later"));
+    // Ordered after `first` and `second`, before `later`: the requisites
+    // that put `holder` first point at `later`, so that there is no cycle,
+    // which Salt would refuse when applying.
     let holder = State::new("holder", "test.nop")
         .require(&first)
         .watch(&first)
         .onchanges(&first)
         .onfail(&first)
-        .prereq(&first)
+        .prereq(&later)
         .uses(&first)
         .listen(&first)
-        .required_by(&first)
-        .watched_by(&first)
-        .triggers(&first)
-        .on_failure_triggers(&first)
+        .required_by(&later)
+        .watched_by(&later)
+        .triggers(&later)
+        .on_failure_triggers(&later)
         .prerequisite_of(&first)
-        .used_by(&first)
-        .listened_by(&first)
+        .used_by(&later)
+        .listened_by(&later)
         .require_any(&[&first, &second])
         .watch_any(&[&first, &second])
         .onchanges_any(&[&first, &second])
-        .onfail_any(&[&first, &second]);
+        .onfail_any(&[&first, &second])
+        .onfail_all(&[&first, &second]);
     role.add(holder.clone());
     let runner = runner_for(&program, &role);
     let sls = runner.show_sls("roles.requisites").expect("show_sls");

@@ -1,0 +1,3 @@
+nginx:
+  workers: 4
+  server_tokens: off

@@ -1,0 +1,6 @@
+base:
+  '*':
+    - nginx
+  'kernel:Linux':
+    - match: grain
+    - nginx.config

@@ -1,0 +1,6 @@
+base:
+  'web-1,db-1':
+    - match: list
+    - users
+  'db*':
+    - users.admins
