@@ -64,6 +64,12 @@ pub enum Command {
         /// The output directory.
         #[arg(long, default_value = "out")]
         out: PathBuf,
+
+        /// Fill in the Salt pillar values and the salt-ssh roster's hosts
+        /// that come from the infrastructure from the state an apply left
+        /// (`--provider`, `--state-dir`, `--state-postgres` choose it).
+        #[arg(long)]
+        from_state: bool,
     },
 
     /// Show what applying would change: settles operations an
@@ -300,8 +306,18 @@ pub fn run<E: Display>(
             write(out, &text)?;
             Ok(0)
         }
-        Command::Synth { out: dir } => {
-            let count = synth::write(&env, &dir)?;
+        Command::Synth {
+            out: dir,
+            from_state,
+        } => {
+            let count = if from_state {
+                let engine =
+                    engine_cli::Engine::open(&cli.engine, &env, &[], false)?;
+                let files = engine_cli::synth_from_state(&engine, &env)?;
+                synth::write_files(&files, &dir)?
+            } else {
+                synth::write(&env, &dir)?
+            };
             let noun = if count == 1 { "file" } else { "files" };
             let text = format!("Wrote {count} {noun} to {}.\n", dir.display());
             write(out, &text)?;

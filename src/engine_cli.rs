@@ -859,11 +859,7 @@ pub(crate) fn apply(
 
     // The machines are configured once their infrastructure is whole:
     // only then are the pillar values that come from it known.
-    let mut variables: BTreeMap<String, Json> = env
-        .variables()
-        .iter()
-        .filter_map(|v| Some((v.name.to_string(), v.default.clone()?)))
-        .collect();
+    let mut variables = default_variables(env);
     match &saved {
         Some(plan) => variables.extend(plan.variables.clone()),
         None => variables.extend(options.variables.clone()),
@@ -879,6 +875,40 @@ pub(crate) fn apply(
     let configured =
         configure_machines(engine, env, &state, &variables, args, out)?;
     Ok(if configured { 0 } else { 1 })
+}
+
+/// `synth --from-state`: every file, with the values that come from the
+/// infrastructure taken from the stored state and the variables'
+/// defaults.
+pub(crate) fn synth_from_state(
+    engine: &Engine,
+    env: &CompiledEnv,
+) -> Result<BTreeMap<PathBuf, String>, crate::cli::CliError> {
+    let state = engine
+        .runtime
+        .block_on(engine.store.read())
+        .map_err(SessionError::from)
+        .map_err(EngineCliError::from)?
+        .ok_or_else(|| {
+            EngineCliError::Usage(format!(
+                "--from-state: there is no state yet at {}; apply first",
+                engine.store.describe()
+            ))
+        })?;
+    let variables = default_variables(env);
+    let deployed = onioncloud_salt::Deployed {
+        state: &state,
+        variables: &variables,
+    };
+    Ok(crate::synth::render_deployed(env, deployed)?)
+}
+
+/// The defaults of the environment's variables, by name.
+fn default_variables(env: &CompiledEnv) -> BTreeMap<String, Json> {
+    env.variables()
+        .iter()
+        .filter_map(|v| Some((v.name.to_string(), v.default.clone()?)))
+        .collect()
 }
 
 /// Runs Salt on the machines of `env` after an apply, as `--salt` and

@@ -45,17 +45,39 @@ pub enum SynthError {
 pub fn render(
     env: &CompiledEnv,
 ) -> Result<BTreeMap<PathBuf, String>, SynthError> {
+    render_with(env, None)
+}
+
+/// Like [`render`], with the Salt pillar values and the `salt-ssh`
+/// roster's hosts that come from the infrastructure filled in from a
+/// deployed state.
+///
+/// # Errors
+///
+/// Fails when the Terraform or the Salt synthesis fails.
+pub fn render_deployed(
+    env: &CompiledEnv,
+    deployed: onioncloud_salt::Deployed<'_>,
+) -> Result<BTreeMap<PathBuf, String>, SynthError> {
+    render_with(env, Some(deployed))
+}
+
+fn render_with(
+    env: &CompiledEnv,
+    deployed: Option<onioncloud_salt::Deployed<'_>>,
+) -> Result<BTreeMap<PathBuf, String>, SynthError> {
     let mut files = BTreeMap::new();
     let terraform = onioncloud_core::terraform::synth(env)?;
     tracing::debug!(modules = terraform.len(), "terraform json rendered");
     for (path, text) in terraform {
         files.insert(Path::new("terraform").join(path), text);
     }
-    for (path, text) in
-        onioncloud_salt::synth(env).map_err(|e| SynthError::Salt(e.into()))?
-    {
-        files.insert(path, text);
-    }
+    let salt = match deployed {
+        Some(deployed) => onioncloud_salt::synth_deployed(env, deployed)
+            .map(|salt| salt.files),
+        None => onioncloud_salt::synth(env),
+    };
+    files.extend(salt.map_err(|e| SynthError::Salt(e.into()))?);
     Ok(files)
 }
 
@@ -80,7 +102,18 @@ pub const MARKER: &str = ".onioncloud-synth";
 /// but no manifest, or a file cannot be written; `dir` is then left as it
 /// was.
 pub fn write(env: &CompiledEnv, dir: &Path) -> Result<usize, SynthError> {
-    let files = render(env)?;
+    write_files(&render(env)?, dir)
+}
+
+/// Writes rendered `files` to `dir` as [`write`] does.
+///
+/// # Errors
+///
+/// Those of [`write`], but for synthesis.
+pub fn write_files(
+    files: &BTreeMap<PathBuf, String>,
+    dir: &Path,
+) -> Result<usize, SynthError> {
     let owned = check_target(dir)?;
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),

@@ -428,3 +428,54 @@ fn salt_over_ssh_needs_a_key() {
     let error = code.expect_err("refused");
     assert!(error.contains("no-such-key: no such file"), "{error}");
 }
+
+#[test]
+fn synth_from_state_fills_in_the_pillar_and_the_roster() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.dir.path().join("out");
+    let out_arg = out.to_str().unwrap();
+    let synth = ["synth", "--from-state", "--out", out_arg];
+    let (code, _) = sandbox.example(&synth);
+    let error = code.expect_err("no state yet");
+    assert!(error.contains("there is no state yet"), "{error}");
+
+    // Without the state, the values wait for the infrastructure.
+    let (code, text) = sandbox.example(&["synth", "--out", out_arg]);
+    assert_eq!(code, Ok(0), "{text}");
+    let pillar =
+        std::fs::read_to_string(out.join("pillar/minions/app.sls")).unwrap();
+    assert!(pillar.contains("app_conf: null"), "{pillar}");
+    let roster = std::fs::read_to_string(out.join("salt-ssh/roster")).unwrap();
+    assert!(roster.contains("#   app: aws_instance.app\n"), "{roster}");
+
+    let (code, text) = sandbox.example(&["apply", "--auto-approve"]);
+    assert_eq!(code, Ok(0), "{text}");
+    let (code, text) = sandbox.example(&synth);
+    assert_eq!(code, Ok(0), "{text}");
+    let pillar =
+        std::fs::read_to_string(out.join("pillar/minions/app.sls")).unwrap();
+    assert!(pillar.contains("  db_host = terraform-"), "{pillar}");
+    assert!(pillar.contains("  pending: []"), "{pillar}");
+    assert!(
+        pillar.contains("db_password: 'sdb://aws_secrets_manager/sandbox/"),
+        "{pillar}"
+    );
+    let roster = std::fs::read_to_string(out.join("salt-ssh/roster")).unwrap();
+    let state = onioncloud::core::engine::store::local::LocalStore::new(
+        sandbox.dir.path().join("state"),
+    );
+    let state = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(onioncloud::core::engine::store::StateStore::read(&state))
+        .unwrap()
+        .unwrap();
+    let ip = state.resources["aws_instance.app"].attributes["private_ip"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        roster.contains(&format!("app:\n  host: '{ip}'\n  port: 22\n")),
+        "{roster}"
+    );
+}

@@ -173,6 +173,16 @@ pub enum MachineError {
         /// The machine.
         machine: Box<ConfiguredMachine>,
     },
+    /// The SSH login of a machine cannot be written to a roster: a host,
+    /// user or path `salt-ssh` would misread.
+    #[error("the ssh login of {machine} is invalid")]
+    Roster {
+        /// The machine.
+        machine: Box<ConfiguredMachine>,
+        /// Why.
+        #[source]
+        source: crate::ssh::RosterError,
+    },
     /// A pillar value refers to an attribute the deployed resource does
     /// not have.
     #[error(
@@ -888,10 +898,71 @@ fn synthesize(
             },
         );
     }
-    let files = tree
+    let mut files = tree
         .render()
         .map_err(|source| attribute(source, &placed, env.name()))?;
+    let roster = roster(&minions, env.name()).map_err(|(minion, source)| {
+        MachineError::Roster {
+            machine: placed
+                .iter()
+                .find(|decl| decl.minion == minion)
+                .map(Placed::machine)
+                .expect("every minion was placed"),
+            source,
+        }
+    })?;
+    files.insert(PathBuf::from(ROSTER_PATH), roster);
     Ok(DeployedSalt { files, minions })
+}
+
+/// Where synthesis writes the `salt-ssh` roster of the machines.
+pub const ROSTER_PATH: &str = "salt-ssh/roster";
+
+/// The private key a roster names: `salt-ssh`'s own default, which
+/// `salt-ssh --priv` or the command line's `--ssh-key` replace.
+const DEFAULT_SSH_KEY: &str = "/etc/salt/pki/master/ssh/salt-ssh.rsa";
+
+/// The `salt-ssh` roster of the machines whose host is known, with a
+/// comment naming the others, whose hosts are known once the
+/// infrastructure is deployed.
+fn roster(
+    minions: &BTreeMap<String, DeployedMinion>,
+    environment: &str,
+) -> Result<String, (String, crate::ssh::RosterError)> {
+    let mut roster = crate::ssh::Roster::new();
+    let mut unknown = Vec::new();
+    for (minion, machine) in minions {
+        let Some(login) = &machine.ssh else {
+            unknown.push(format!("#   {minion}: {}\n", machine.address));
+            continue;
+        };
+        let defaults =
+            crate::ssh::RosterEntry::new(&login.host, DEFAULT_SSH_KEY);
+        let entry = crate::ssh::RosterEntry {
+            port: login.port.unwrap_or(defaults.port),
+            user: login.user.clone().unwrap_or(defaults.user.clone()),
+            sudo: login.sudo,
+            set_path: login.path.clone(),
+            ..defaults
+        };
+        roster
+            .insert(minion, entry)
+            .map_err(|source| (minion.clone(), source))?;
+    }
+    let rendered = roster.render();
+    let body = rendered.strip_prefix("#!yaml\n").unwrap_or(&rendered);
+    let mut text = format!(
+        "#!yaml\n# The salt-ssh roster of environment {environment}.\n"
+    );
+    if !unknown.is_empty() {
+        text.push_str(
+            "# Machines whose host is known once they exist (run synth \
+             --from-state after apply):\n",
+        );
+        unknown.iter().for_each(|line| text.push_str(line));
+    }
+    text.push_str(if body.trim() == "{}" { "" } else { body });
+    Ok(text)
 }
 
 /// Turns a tree error into a [`MachineError`] naming the machines at
