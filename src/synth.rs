@@ -147,7 +147,7 @@ pub fn write_files(
     // swap below, the old directory still holds every original, so a
     // failure here loses nothing.
     if let Some(owned) = &owned {
-        carry_over(dir, staging.path(), Path::new(""), owned, &files)?;
+        carry_over(dir, staging.path(), Path::new(""), owned, files)?;
     }
 
     // Swap the directories: the old output stays whole until the new one
