@@ -479,3 +479,53 @@ fn synth_from_state_fills_in_the_pillar_and_the_roster() {
         "{roster}"
     );
 }
+
+/// A machine configured with an existing formula read from disk.
+fn with_formula(
+    env: &mut Env,
+    formula: &onioncloud::salt::SaltTree,
+) -> Result<(), std::convert::Infallible> {
+    env.provider(aws::Provider::region("eu-west-1"));
+    let web = env.add("web", aws::Instance::new("ami-0abc1234", "t3.micro"));
+    env.configure(&web, Machine::new().formula(formula, "nginx"));
+    Ok(())
+}
+
+#[test]
+fn an_existing_formula_configures_a_machine() {
+    if !salt_or_skip("an_existing_formula_configures_a_machine") {
+        return;
+    }
+    let formula = onioncloud::salt::read::read_tree(
+        "onioncloud-salt/tests/formulas/nginx",
+    )
+    .unwrap();
+    let sandbox = Sandbox::new();
+    let (code, out) = sandbox.cli(
+        |env| with_formula(env, &formula),
+        &["apply", "--auto-approve", "--salt", "local", "--salt-test"],
+    );
+    assert_eq!(code, Ok(0), "{out}");
+    // The SLS, the two it includes, and its template, all applied.
+    let line = out
+        .lines()
+        .find(|line| line.trim_start().starts_with("web (aws_instance.web)"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        line.contains(": 4 states, 4 would change, 0 failed"),
+        "{out}"
+    );
+
+    // An SLS the formula does not have is an error naming the machine.
+    let (code, _) = sandbox.cli(
+        |env| {
+            let web =
+                env.add("web", aws::Instance::new("ami-0abc1234", "t3.micro"));
+            env.configure(&web, Machine::new().formula(&formula, "apache"));
+            Ok::<(), std::convert::Infallible>(())
+        },
+        &["validate"],
+    );
+    let error = code.expect_err("refused");
+    assert!(error.contains("UnknownFormulaSls"), "{error}");
+}

@@ -183,6 +183,14 @@ pub enum MachineError {
         #[source]
         source: crate::ssh::RosterError,
     },
+    /// A machine was given an SLS its formula does not have.
+    #[error("{machine} is given sls `{sls}`, which its formula does not have")]
+    UnknownFormulaSls {
+        /// The SLS name.
+        sls: String,
+        /// The machine.
+        machine: Box<ConfiguredMachine>,
+    },
     /// A pillar value refers to an attribute the deployed resource does
     /// not have.
     #[error(
@@ -222,6 +230,13 @@ pub struct Machine {
     pillar: BTreeMap<String, Value>,
     #[serde(default, skip_serializing_if = "SshLogin::is_default")]
     ssh: SshLogin,
+    /// Files of formulas the machine's roles come from, by path under
+    /// `salt/`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    files: BTreeMap<PathBuf, String>,
+    /// SLS names given to [`Machine::formula`] that the formula lacks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    missing_sls: Vec<String>,
 }
 
 /// How `salt-ssh` logs in to a machine: set with [`Machine::ssh_host`]
@@ -297,6 +312,61 @@ impl Machine {
         let key = key.into();
         let value = value.into().into_value();
         self.pillar.insert(key, value);
+        self
+    }
+
+    /// Gives the machine the SLS `sls` of a formula read with
+    /// [`read_tree`](crate::read::read_tree), every SLS it includes, and
+    /// the formula's other files (templates and sources its states name
+    /// as `salt://…`). An SLS the formula does not have is reported by
+    /// [`synth`].
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use std::path::PathBuf;
+    ///
+    /// use onioncloud_salt::Machine;
+    ///
+    /// let files = BTreeMap::from([
+    ///     (PathBuf::from("salt/top.sls"), "base: {}\n".to_owned()),
+    ///     (
+    ///         PathBuf::from("salt/motd/init.sls"),
+    ///         "/etc/motd:\n  file.managed:\n    - contents: hello\n"
+    ///             .to_owned(),
+    ///     ),
+    /// ]);
+    /// let formulas = onioncloud_salt::read::read_files(&files)?;
+    /// let machine = Machine::new().formula(&formulas, "motd");
+    /// assert_eq!(machine.roles()[0].sls_name(), "motd");
+    /// # Ok::<(), onioncloud_salt::read::ReadError>(())
+    /// ```
+    pub fn formula(mut self, formula: &SaltTree, sls: &str) -> Self {
+        let by_sls: BTreeMap<String, &Role> = formula
+            .roles()
+            .iter()
+            .map(|role| (role.sls_name(), role))
+            .collect();
+        let Some(first) = by_sls.get(sls) else {
+            self.missing_sls.push(sls.to_owned());
+            return self;
+        };
+        // The SLS, then what it includes, each once.
+        let mut pending = vec![*first];
+        while let Some(role) = pending.pop() {
+            if self.roles.iter().any(|given| given.name() == role.name()) {
+                continue;
+            }
+            self.roles.push(role.clone());
+            for include in role.includes().iter().rev() {
+                match by_sls.get(include) {
+                    Some(included) => pending.push(included),
+                    None => self.missing_sls.push(include.clone()),
+                }
+            }
+        }
+        for (path, text) in formula.files() {
+            self.files.insert(path.clone(), text.clone());
+        }
         self
     }
 
@@ -822,8 +892,17 @@ fn synthesize(
                 });
             }
         }
+        if let Some(sls) = machine.missing_sls.first() {
+            return Err(MachineError::UnknownFormulaSls {
+                sls: sls.clone(),
+                machine: configured(address, location),
+            });
+        }
         for role in &machine.roles {
             tree.assign(minion.clone(), role);
+        }
+        for (path, text) in &machine.files {
+            tree.add_file(path.clone(), text.clone());
         }
         // A machine configured twice gets the pillar of both.
         let first = placed.len();
