@@ -23,15 +23,8 @@ use onioncloud::salt::{CmdRun, FileManaged};
 use serde_json::Value as Json;
 
 fn salt_or_skip(test: &str) -> bool {
-    if locate_salt_call().is_some_and(|path| path.is_file()) {
-        return true;
-    }
-    let message = format!("SKIPPED: salt-call not found; `{test}` did not run");
-    if std::env::var("ONIONCLOUD_REQUIRE_TOOLS").as_deref() == Ok("1") {
-        panic!("{message} and ONIONCLOUD_REQUIRE_TOOLS=1");
-    }
-    eprintln!("\n{}\n{message}\n{}\n", "!".repeat(72), "!".repeat(72));
-    false
+    locate_salt_call().is_some_and(|path| path.is_file())
+        || sshd::skip::<()>(test, "salt-call not found").is_some()
 }
 
 /// A state directory, a simulated cloud and a Salt sandbox in one

@@ -792,37 +792,53 @@ pub(crate) fn parse_state_results(
     Some(results)
 }
 
-fn minion_config(base: &Path, minion_id: &str) -> String {
+/// The configuration entries every throwaway Salt run shares, for the
+/// daemon it plays (`minion` for salt-call, `master` for salt-ssh): the
+/// tree as file and pillar roots, and every file Salt writes (cache,
+/// keys, sockets, pid file, logs) inside `base`.
+pub(crate) fn scratch_entries(
+    base: &Path,
+    daemon: &str,
+) -> Vec<(String, Node)> {
     let path =
         |relative: &str| Node::text(base.join(relative).display().to_string());
     let roots = |relative: &str| {
         Node::Map(vec![("base".to_owned(), Node::Seq(vec![path(relative)]))])
     };
-    let entries = vec![
-        ("id".to_owned(), Node::text(minion_id)),
-        ("file_client".to_owned(), Node::text("local")),
-        ("master_type".to_owned(), Node::text("disable")),
+    vec![
         ("file_roots".to_owned(), roots("salt")),
         ("pillar_roots".to_owned(), roots("pillar")),
         ("root_dir".to_owned(), path("var")),
         ("cachedir".to_owned(), path("var/cache")),
         ("pki_dir".to_owned(), path("var/pki")),
         ("sock_dir".to_owned(), path("var/run")),
-        ("pidfile".to_owned(), path("var/run/salt-minion.pid")),
-        ("extension_modules".to_owned(), path("var/extmods")),
-        ("log_file".to_owned(), path("var/log/minion")),
-        ("log_level_logfile".to_owned(), Node::text("info")),
-        // The fqdns grain does reverse DNS lookups for every address: slow,
-        // and pointless for a throwaway run.
         (
-            "enable_fqdns_grains".to_owned(),
-            Node::Value(SaltValue::Bool(false)),
+            "pidfile".to_owned(),
+            path(&format!("var/run/salt-{daemon}.pid")),
         ),
+        ("extension_modules".to_owned(), path("var/extmods")),
+        ("log_file".to_owned(), path(&format!("var/log/{daemon}"))),
+        ("log_level_logfile".to_owned(), Node::text("info")),
         (
             "state_verbose".to_owned(),
             Node::Value(SaltValue::Bool(true)),
         ),
+    ]
+}
+
+fn minion_config(base: &Path, minion_id: &str) -> String {
+    let mut entries = vec![
+        ("id".to_owned(), Node::text(minion_id)),
+        ("file_client".to_owned(), Node::text("local")),
+        ("master_type".to_owned(), Node::text("disable")),
     ];
+    entries.extend(scratch_entries(base, "minion"));
+    // The fqdns grain does reverse DNS lookups for every address: slow,
+    // and pointless for a throwaway run.
+    entries.push((
+        "enable_fqdns_grains".to_owned(),
+        Node::Value(SaltValue::Bool(false)),
+    ));
     yaml::document(&Node::Map(entries))
 }
 

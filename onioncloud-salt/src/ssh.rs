@@ -475,30 +475,9 @@ impl SshRunner {
         let path = |relative: &str| {
             Node::text(base.join(relative).display().to_string())
         };
-        let roots = |relative: &str| {
-            Node::Map(vec![(
-                "base".to_owned(),
-                Node::Seq(vec![path(relative)]),
-            )])
-        };
-        let mut entries = vec![
-            ("file_roots".to_owned(), roots("salt")),
-            ("pillar_roots".to_owned(), roots("pillar")),
-            ("roster_file".to_owned(), path("etc/roster")),
-            ("root_dir".to_owned(), path("var")),
-            ("cachedir".to_owned(), path("var/cache")),
-            ("pki_dir".to_owned(), path("var/pki")),
-            ("sock_dir".to_owned(), path("var/run")),
-            ("pidfile".to_owned(), path("var/run/salt-master.pid")),
-            ("extension_modules".to_owned(), path("var/extmods")),
-            ("log_file".to_owned(), path("var/log/master")),
-            ("ssh_log_file".to_owned(), path("var/log/ssh")),
-            ("log_level_logfile".to_owned(), Node::text("info")),
-            (
-                "state_verbose".to_owned(),
-                Node::Value(SaltValue::Bool(true)),
-            ),
-        ];
+        let mut entries = runner::scratch_entries(base, "master");
+        entries.push(("roster_file".to_owned(), path("etc/roster")));
+        entries.push(("ssh_log_file".to_owned(), path("var/log/ssh")));
         match &self.host_keys {
             HostKeys::KnownHosts(known_hosts) => entries.push((
                 "known_hosts_file".to_owned(),

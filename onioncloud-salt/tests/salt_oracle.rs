@@ -5,40 +5,21 @@
 //! it each test prints `SKIPPED: …` and passes, unless
 //! `ONIONCLOUD_REQUIRE_TOOLS=1`, which turns the absence into a failure.
 
+mod support;
+
+use support::salt_call_or_skip;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use onioncloud_salt::runner::{SaltCall, StateResult, locate_salt_call};
+use onioncloud_salt::runner::{SaltCall, StateResult};
 use onioncloud_salt::{
     CmdRun, FileDirectory, FileManaged, Matcher, PkgInstalled, Requisite, Role,
     SaltTree, SaltValue, ServiceRunning, State, UserPresent,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, TestRunner};
-
-fn salt_call_or_skip(test: &str) -> Option<PathBuf> {
-    if let Some(program) = locate_salt_call().filter(|path| path.is_file()) {
-        return Some(program);
-    }
-    let message = match std::env::var_os("ONIONCLOUD_SALT_CALL") {
-        Some(path) => format!(
-            "SKIPPED: salt-call not found: ONIONCLOUD_SALT_CALL={} is not a \
-             file; test `{test}` did not run",
-            PathBuf::from(path).display()
-        ),
-        None => format!(
-            "SKIPPED: salt-call not found (set ONIONCLOUD_SALT_CALL, run \
-             scripts/install-tools.sh, or put salt-call on PATH); test \
-             `{test}` did not run"
-        ),
-    };
-    if std::env::var("ONIONCLOUD_REQUIRE_TOOLS").as_deref() == Ok("1") {
-        panic!("{message} and ONIONCLOUD_REQUIRE_TOOLS=1");
-    }
-    eprintln!("\n{}\n{message}\n{}\n", "!".repeat(72), "!".repeat(72));
-    None
-}
 
 /// The package the web role installs. In test mode Salt's `pkg.installed`
 /// only compares with the installed packages (dpkg) and answers "would

@@ -8,10 +8,14 @@
 //!
 //! Real applies only touch a temporary sandbox directory.
 
+mod support;
+
+use support::salt_call_or_skip;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use onioncloud_salt::runner::{SaltCall, StateResult, locate_salt_call};
+use onioncloud_salt::runner::{SaltCall, StateResult};
 use onioncloud_salt::{
     ArchiveExtracted, ArchiveFormat, CmdRun, CronAbsent, CronPresent,
     CronSpecial, FileAbsent, FileDirectory, FileLine, FileManaged, FileSymlink,
@@ -21,29 +25,6 @@ use onioncloud_salt::{
     Requisite, Role, SaltTree, ServiceDead, ServiceEnabled, ServiceRunning,
     State, SysctlPresent, TimezoneSystem, UserAbsent, UserPresent,
 };
-
-fn salt_call_or_skip(test: &str) -> Option<PathBuf> {
-    if let Some(program) = locate_salt_call().filter(|path| path.is_file()) {
-        return Some(program);
-    }
-    let message = match std::env::var_os("ONIONCLOUD_SALT_CALL") {
-        Some(path) => format!(
-            "SKIPPED: salt-call not found: ONIONCLOUD_SALT_CALL={} is not a \
-             file; test `{test}` did not run",
-            PathBuf::from(path).display()
-        ),
-        None => format!(
-            "SKIPPED: salt-call not found (set ONIONCLOUD_SALT_CALL, run \
-             scripts/install-tools.sh, or put salt-call on PATH); test \
-             `{test}` did not run"
-        ),
-    };
-    if std::env::var("ONIONCLOUD_REQUIRE_TOOLS").as_deref() == Ok("1") {
-        panic!("{message} and ONIONCLOUD_REQUIRE_TOOLS=1");
-    }
-    eprintln!("\n{}\n{message}\n{}\n", "!".repeat(72), "!".repeat(72));
-    None
-}
 
 fn text(path: &Path) -> String {
     path.display().to_string()

@@ -1,5 +1,35 @@
 //! Builders for Salt's `file` state module.
 
+/// The ownership and placement methods file states share: `mode`,
+/// `user`, `group` and `makedirs`.
+macro_rules! file_ownership {
+    ($builder:ident) => {
+        impl $builder {
+            /// The permission bits, written as a quoted octal string
+            /// (`0o644` becomes `'0644'`).
+            pub fn mode(mut self, mode: u32) -> Self {
+                self.state.set_mode(mode);
+                self
+            }
+
+            /// The owning user.
+            pub fn user(self, user: impl Into<String>) -> Self {
+                self.arg("user", user.into())
+            }
+
+            /// The owning group.
+            pub fn group(self, group: impl Into<String>) -> Self {
+                self.arg("group", group.into())
+            }
+
+            /// Whether to create missing parent directories.
+            pub fn makedirs(self, makedirs: bool) -> Self {
+                self.arg("makedirs", makedirs)
+            }
+        }
+    };
+}
+
 typed_state!(
     /// `file.managed`: a file with given contents or source.
     ///
@@ -34,28 +64,6 @@ impl FileManaged {
         self.arg("source_hash", hash.into())
     }
 
-    /// The permission bits, written as a quoted octal string (`0o644` becomes
-    /// `'0644'`).
-    pub fn mode(mut self, mode: u32) -> Self {
-        self.state.set_mode(mode);
-        self
-    }
-
-    /// The owning user.
-    pub fn user(self, user: impl Into<String>) -> Self {
-        self.arg("user", user.into())
-    }
-
-    /// The owning group.
-    pub fn group(self, group: impl Into<String>) -> Self {
-        self.arg("group", group.into())
-    }
-
-    /// Whether to create missing parent directories.
-    pub fn makedirs(self, makedirs: bool) -> Self {
-        self.arg("makedirs", makedirs)
-    }
-
     /// Whether to replace an existing file whose contents differ (default
     /// true); with false, only a missing file is created.
     pub fn replace(self, replace: bool) -> Self {
@@ -79,28 +87,10 @@ typed_state!(
     "the directory at path `name`"
 );
 
+file_ownership!(FileManaged);
+file_ownership!(FileDirectory);
+
 impl FileDirectory {
-    /// The permission bits, written as a quoted octal string.
-    pub fn mode(mut self, mode: u32) -> Self {
-        self.state.set_mode(mode);
-        self
-    }
-
-    /// The owning user.
-    pub fn user(self, user: impl Into<String>) -> Self {
-        self.arg("user", user.into())
-    }
-
-    /// The owning group.
-    pub fn group(self, group: impl Into<String>) -> Self {
-        self.arg("group", group.into())
-    }
-
-    /// Whether to create missing parent directories.
-    pub fn makedirs(self, makedirs: bool) -> Self {
-        self.arg("makedirs", makedirs)
-    }
-
     /// Whether to delete files in the directory that no state manages.
     pub fn clean(self, clean: bool) -> Self {
         self.arg("clean", clean)

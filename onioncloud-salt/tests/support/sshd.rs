@@ -22,7 +22,9 @@ use std::time::{Duration, Instant};
 
 use onioncloud_salt::ssh::{RosterEntry, locate_salt_ssh};
 
-pub fn skip(test: &str, missing: &str) -> Option<Tools> {
+/// Says loudly that `test` did not run for want of a tool, and returns
+/// `None`; panics instead under `ONIONCLOUD_REQUIRE_TOOLS=1`.
+pub fn skip<T>(test: &str, missing: &str) -> Option<T> {
     let message = format!(
         "SKIPPED: {missing} (run scripts/install-tools.sh and source \
          scripts/tools-env.sh); test `{test}` did not run"
