@@ -94,6 +94,22 @@ install_mdbook() {
     [ "$("$bin" --version)" = "mdbook v$MDBOOK_VERSION" ] || die "mdbook version check failed"
 }
 
+# Downloads Debian packages and unpacks them under DIR/root, without
+# installing them (no maintainer scripts run, no service starts).
+unpack_debs() {
+    local dir="$1" deb
+    shift
+    rm -rf "$dir"
+    mkdir -p "$dir/debs" "$dir/root"
+    if ! (cd "$dir/debs" && apt-get download "$@" >/dev/null 2>&1); then
+        apt-get update >/dev/null
+        (cd "$dir/debs" && apt-get download "$@" >/dev/null)
+    fi
+    for deb in "$dir"/debs/*.deb; do
+        dpkg -x "$deb" "$dir/root"
+    done
+}
+
 # ------------------------------------------------------------------ haproxy --
 # HAProxy checks the configuration that the private-cloud load balancer's
 # Salt role renders (`haproxy -c`). Debian's package is unpacked into the
@@ -111,17 +127,8 @@ install_haproxy() {
     fi
     command -v apt-get >/dev/null 2>&1 || die "apt-get not found (needed for haproxy)"
     log "unpacking Debian's haproxy into $dir"
-    rm -rf "$dir"
-    mkdir -p "$dir/debs" "$dir/root"
     # shellcheck disable=SC2086
-    if ! (cd "$dir/debs" && apt-get download $HAPROXY_PACKAGES >/dev/null 2>&1); then
-        apt-get update >/dev/null
-        # shellcheck disable=SC2086
-        (cd "$dir/debs" && apt-get download $HAPROXY_PACKAGES >/dev/null)
-    fi
-    for deb in "$dir"/debs/*.deb; do
-        dpkg -x "$deb" "$dir/root"
-    done
+    unpack_debs "$dir" $HAPROXY_PACKAGES
     cat >"$wrapper" <<WRAPPER
 #!/bin/sh
 LD_LIBRARY_PATH="$dir/root/usr/lib/x86_64-linux-gnu" exec "$dir/root/usr/sbin/haproxy" "\$@"
@@ -163,17 +170,8 @@ install_sshd() {
     fi
     command -v apt-get >/dev/null 2>&1 || die "apt-get not found (needed for sshd)"
     log "unpacking Debian's openssh-server into $dir"
-    rm -rf "$dir"
-    mkdir -p "$dir/debs" "$dir/root"
     # shellcheck disable=SC2086
-    if ! (cd "$dir/debs" && apt-get download $SSHD_PACKAGES >/dev/null 2>&1); then
-        apt-get update >/dev/null
-        # shellcheck disable=SC2086
-        (cd "$dir/debs" && apt-get download $SSHD_PACKAGES >/dev/null)
-    fi
-    for deb in "$dir"/debs/*.deb; do
-        dpkg -x "$deb" "$dir/root"
-    done
+    unpack_debs "$dir" $SSHD_PACKAGES
     cat >"$wrapper" <<WRAPPER
 #!/bin/sh
 # Runs the sshd unpacked next to this file (from Debian's openssh-server).
