@@ -212,9 +212,17 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 /// its targets changed.
 const ONCHANGES_SKIPPED: &str = "none of the onchanges reqs changed";
 
+/// Whether a state changed (or, in test mode, would change) and did not
+/// fail.
+fn changed_state(result: &StateResult) -> bool {
+    result.result != Some(false)
+        && (result.has_changes() || result.result.is_none())
+}
+
 /// The report as text for the apply summary: a line per machine, a line
-/// per failed state with its id, function and Salt's comment, and in test
-/// mode a note on states Salt skipped for want of changes.
+/// per changed state, one per failed state with its id, function and
+/// Salt's comment, and in test mode a note on states Salt skipped for
+/// want of changes.
 pub fn render_report(report: &SaltReport) -> String {
     let mode = if report.test { ", test mode" } else { "" };
     let mut text = format!("\nSalt ({}{mode}):\n", report.runner);
@@ -231,13 +239,7 @@ pub fn render_report(report: &SaltReport) -> String {
             }
         };
         let failed = minion.failed().count();
-        let changed = results
-            .iter()
-            .filter(|r| {
-                r.result != Some(false)
-                    && (r.has_changes() || r.result.is_none())
-            })
-            .count();
+        let changed = results.iter().filter(|r| changed_state(r)).count();
         let verb = if report.test {
             "would change"
         } else {
@@ -249,6 +251,12 @@ pub fn render_report(report: &SaltReport) -> String {
             minion.address,
             results.len(),
         ));
+        for result in results.iter().filter(|r| changed_state(r)) {
+            text.push_str(&format!(
+                "    {verb}: {} ({})\n",
+                result.id, result.function
+            ));
+        }
         for result in minion.failed() {
             text.push_str(&format!(
                 "    failed: {} ({}): {}\n",
