@@ -810,6 +810,11 @@ impl CompiledEnv {
         &self.env.configurations
     }
 
+    /// The policy suppressions declared with [`Env::suppress`], in order.
+    pub fn suppressions(&self) -> &[crate::policy::Suppression] {
+        &self.env.suppressions
+    }
+
     /// The declared renames.
     pub fn moved(&self) -> &[crate::env::Moved] {
         &self.env.moved

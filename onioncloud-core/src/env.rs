@@ -36,6 +36,8 @@ pub struct Env {
     pub(crate) backend: Option<Backend>,
     #[serde(default)]
     pub(crate) problems: Vec<Reported>,
+    #[serde(default)]
+    pub(crate) suppressions: Vec<crate::policy::Suppression>,
 }
 
 /// A problem a component reported with [`Env::report`].
@@ -595,6 +597,39 @@ impl Env {
             component: component.into(),
             problem: problem.into(),
             location: SourceLocation::caller(),
+        });
+    }
+
+    /// Accepts a violation of the policy rule `rule` by `resource`, for
+    /// the reason `justification`. The violation still shows in every
+    /// report, marked suppressed, with the justification and this line;
+    /// it no longer stops `plan` or `apply`. An empty justification is a
+    /// compile error: a suppression must say why.
+    #[track_caller]
+    pub fn suppress(
+        &mut self,
+        rule: impl Into<String>,
+        resource: &impl HasAddress,
+        justification: impl Into<String>,
+    ) {
+        let rule = rule.into();
+        let justification = justification.into();
+        let address = resource.resource_address().clone();
+        let location = SourceLocation::caller();
+        if justification.trim().is_empty() {
+            self.problems.push(Reported {
+                component: format!("suppression of {rule} for {address}"),
+                problem: "the justification is empty: say why the violation \
+                          is accepted"
+                    .to_owned(),
+                location: location.clone(),
+            });
+        }
+        self.suppressions.push(crate::policy::Suppression {
+            rule,
+            address,
+            justification,
+            location,
         });
     }
 

@@ -34,6 +34,7 @@ pub mod compile;
 pub mod diagram;
 pub mod engine;
 pub mod env;
+pub mod policy;
 pub mod resource;
 pub mod terraform;
 pub mod typed;
