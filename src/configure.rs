@@ -177,6 +177,7 @@ pub fn configure(
                 }
             }
             .map_err(|error| error_chain(&error))
+            .and_then(|results| delivered(results, machine))
         } else {
             Err(format!(
                 "pillar keys still unknown after apply: {}",
@@ -194,6 +195,25 @@ pub fn configure(
         test,
         minions,
     })
+}
+
+/// The results, unless Salt reported none although the machine's roles
+/// hold states: then the runner did not deliver them (salt-ssh reports an
+/// empty success when it cannot copy the states over, for instance), and
+/// claiming the machine configured would be false.
+fn delivered(
+    results: Vec<StateResult>,
+    machine: &DeployedMinion,
+) -> Result<Vec<StateResult>, String> {
+    if results.is_empty() && machine.states > 0 {
+        return Err(format!(
+            "Salt reported no result for any of the {} states of its roles: \
+             they did not reach the machine (over SSH, check that its SSH \
+             server allows scp, which needs the sftp subsystem)",
+            machine.states
+        ));
+    }
+    Ok(results)
 }
 
 /// An error and its causes, joined with `: `.
@@ -265,28 +285,36 @@ pub fn render_report(report: &SaltReport) -> String {
                 result.comment.replace('\n', "\n            ")
             ));
         }
-        skipped_in_test += results
+        // The quirk shows as a state that would run but reports no
+        // changes; only then can a skipped onchanges state be its victim.
+        let quirk = results
             .iter()
-            .filter(|r| report.test && r.comment.contains(ONCHANGES_SKIPPED))
-            .count();
+            .any(|r| r.result.is_none() && !r.has_changes());
+        if report.test && quirk {
+            skipped_in_test += results
+                .iter()
+                .filter(|r| r.comment.contains(ONCHANGES_SKIPPED))
+                .count();
+        }
     }
     if skipped_in_test > 0 {
         text.push_str(&format!(
             "  note: in test mode some states report no changes even \
              though a real run would make them, so {skipped_in_test} \
              state(s) with `onchanges` requisites show as not run; a real \
-             apply runs them.\n"
+             apply may run them.\n"
         ));
     }
     let failed = report.minions.iter().filter(|m| !m.succeeded()).count();
     let total = report.minions.len();
+    let done = if report.test { "checked" } else { "configured" };
     if failed == 0 {
         text.push_str(&format!(
-            "Salt complete! Machines: {total} configured, 0 failed.\n"
+            "Salt complete! Machines: {total} {done}, 0 failed.\n"
         ));
     } else {
         text.push_str(&format!(
-            "Salt failed. Machines: {} configured, {failed} failed.\n",
+            "Salt failed. Machines: {} {done}, {failed} failed.\n",
             total - failed
         ));
     }
@@ -334,4 +362,76 @@ pub fn report_json(report: &SaltReport) -> Json {
         "succeeded": report.succeeded(),
         "minions": minions,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(id: &str, result: Option<bool>, changes: Json) -> StateResult {
+        StateResult {
+            id: id.to_owned(),
+            function: "cmd.run".to_owned(),
+            name: id.to_owned(),
+            sls: Some("roles.app".to_owned()),
+            run_num: 0,
+            result,
+            changes,
+            comment: String::new(),
+        }
+    }
+
+    fn machine(states: usize) -> DeployedMinion {
+        DeployedMinion {
+            address: "aws_instance.app".to_owned(),
+            ssh: None,
+            states,
+            pending: Vec::new(),
+        }
+    }
+
+    fn report(results: Vec<StateResult>, test: bool) -> SaltReport {
+        SaltReport {
+            runner: "salt-call --local".to_owned(),
+            test,
+            minions: vec![MinionReport {
+                minion: "app".to_owned(),
+                address: "aws_instance.app".to_owned(),
+                outcome: Ok(results),
+            }],
+        }
+    }
+
+    #[test]
+    fn no_results_for_a_machine_with_states_is_a_failure() {
+        let error = delivered(Vec::new(), &machine(14)).unwrap_err();
+        assert!(
+            error.starts_with(
+                "Salt reported no result for any of the 14 states of its roles"
+            ),
+            "{error}"
+        );
+        assert!(delivered(Vec::new(), &machine(0)).unwrap().is_empty());
+        let one = vec![result("a", Some(true), Json::Null)];
+        assert_eq!(delivered(one.clone(), &machine(1)).unwrap(), one);
+    }
+
+    #[test]
+    fn the_test_mode_note_needs_a_state_that_hid_its_changes() {
+        let mut skipped = result("reload", Some(true), Json::Null);
+        skipped.comment =
+            "State was not run because none of the onchanges reqs changed"
+                .to_owned();
+        let unchanged = result("config", Some(true), Json::Null);
+        let text =
+            render_report(&report(vec![unchanged, skipped.clone()], true));
+        assert!(!text.contains("note:"), "{text}");
+
+        // A command in test mode: would run, reports no changes.
+        let hiding = result("migrate", None, serde_json::json!({}));
+        let text = render_report(&report(vec![hiding, skipped], true));
+        assert!(text.contains("note: in test mode"), "{text}");
+        assert!(text.contains("1 state(s) with `onchanges`"), "{text}");
+        assert!(text.ends_with("Machines: 1 checked, 0 failed.\n"), "{text}");
+    }
 }

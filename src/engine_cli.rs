@@ -784,6 +784,11 @@ pub(crate) fn apply(
         ));
     }
     let destroy = destroy || saved.as_ref().is_some_and(|p| p.destroy);
+    let salt = if destroy {
+        None
+    } else {
+        salt_setup(engine, env, args)?
+    };
     let exec = ExecOptions {
         parallelism: args.parallelism,
         fail_fast: args.fail_fast,
@@ -873,7 +878,7 @@ pub(crate) fn apply(
             .unwrap_or_else(|| StateDoc::new(StateDoc::new_lineage())),
     };
     let configured =
-        configure_machines(engine, env, &state, &variables, args, out)?;
+        configure_machines(salt.as_ref(), env, &state, &variables, args, out)?;
     Ok(if configured { 0 } else { 1 })
 }
 
@@ -890,8 +895,14 @@ pub(crate) fn synth_from_state(
         .map_err(SessionError::from)
         .map_err(EngineCliError::from)?
         .ok_or_else(|| {
+            let hint = if engine.sim().is_some() {
+                ""
+            } else {
+                " (the simulated cloud's state is read with --provider sim)"
+            };
             EngineCliError::Usage(format!(
-                "--from-state: there is no state yet at {}; apply first",
+                "--from-state: there is no state yet at {}; apply \
+                 first{hint}",
                 engine.store.describe()
             ))
         })?;
@@ -911,43 +922,39 @@ fn default_variables(env: &CompiledEnv) -> BTreeMap<String, Json> {
         .collect()
 }
 
-/// Runs Salt on the machines of `env` after an apply, as `--salt` and
-/// `--salt-test` ask, and prints the report. Returns whether every
-/// machine was configured.
-fn configure_machines(
+/// How `apply` will configure the machines, worked out before anything
+/// is applied, so that a missing tool or key stops the apply before the
+/// infrastructure changes.
+pub(crate) enum SaltSetup {
+    /// With a runner for every machine.
+    Local(LocalRunner),
+    /// With `salt-ssh`.
+    Ssh(SshSettings),
+}
+
+/// The Salt runner `--salt` asks for, or `None` when the environment
+/// configures no machine or Salt is off. Checks that the tools, the key
+/// and the known hosts are there.
+fn salt_setup(
     engine: &Engine,
     env: &CompiledEnv,
-    state: &StateDoc,
-    variables: &BTreeMap<String, Json>,
     args: &ApplyArgs,
-    out: &mut dyn std::io::Write,
-) -> Result<bool, EngineCliError> {
+) -> Result<Option<SaltSetup>, EngineCliError> {
     let machines = env
         .configurations()
         .iter()
         .filter(|decl| decl.configuration.system() == "salt")
         .count();
     if machines == 0 {
-        return Ok(true);
+        return Ok(None);
     }
     let default = if engine.sim().is_some() {
         SaltMode::Off
     } else {
         SaltMode::Ssh
     };
-    let local: LocalRunner;
-    let ssh: SshSettings;
-    let via = match args.salt.unwrap_or(default) {
-        SaltMode::Off => {
-            if args.salt.is_none() && !args.json {
-                eprintln!(
-                    "note: Salt was not run: the simulated cloud's machines \
-                     do not exist (`--salt local` applies their roles to \
-                     this machine instead)"
-                );
-            }
-            return Ok(true);
-        }
+    Ok(match args.salt.unwrap_or(default) {
+        SaltMode::Off => None,
         SaltMode::Local => {
             let program = locate_salt_call().ok_or_else(|| {
                 EngineCliError::Usage(
@@ -956,13 +963,40 @@ fn configure_machines(
                         .to_owned(),
                 )
             })?;
-            local = LocalRunner::new(program);
-            SaltVia::Runner(&local)
+            Some(SaltSetup::Local(LocalRunner::new(program)))
         }
-        SaltMode::Ssh => {
-            ssh = ssh_settings(args)?;
-            SaltVia::Ssh(&ssh)
+        SaltMode::Ssh => Some(SaltSetup::Ssh(ssh_settings(args)?)),
+    })
+}
+
+/// Runs Salt on the machines of `env` after an apply, as `--salt` and
+/// `--salt-test` ask, and prints the report. Returns whether every
+/// machine was configured.
+fn configure_machines(
+    setup: Option<&SaltSetup>,
+    env: &CompiledEnv,
+    state: &StateDoc,
+    variables: &BTreeMap<String, Json>,
+    args: &ApplyArgs,
+    out: &mut dyn std::io::Write,
+) -> Result<bool, EngineCliError> {
+    let Some(setup) = setup else {
+        let configures = env
+            .configurations()
+            .iter()
+            .any(|decl| decl.configuration.system() == "salt");
+        if configures && args.salt.is_none() && !args.json {
+            eprintln!(
+                "note: Salt was not run: the simulated cloud's machines do \
+                 not exist (`--salt local` applies their roles to this \
+                 machine instead)"
+            );
         }
+        return Ok(true);
+    };
+    let via = match setup {
+        SaltSetup::Local(runner) => SaltVia::Runner(runner),
+        SaltSetup::Ssh(settings) => SaltVia::Ssh(settings),
     };
     let report = crate::configure::configure(
         env,

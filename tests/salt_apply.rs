@@ -403,12 +403,21 @@ fn apply_configures_the_machine_over_ssh() {
 }
 
 #[test]
-fn salt_over_ssh_needs_a_key() {
+fn salt_over_ssh_needs_a_key_before_anything_is_applied() {
     let sandbox = Sandbox::new();
     let (code, out) =
         sandbox.example(&["apply", "--auto-approve", "--salt", "ssh"]);
     let error = code.expect_err("refused");
     assert!(error.contains("--ssh-key FILE"), "{error}\n{out}");
+    // Refused before planning: nothing was created.
+    assert!(!out.contains("Apply complete"), "{out}");
+    assert!(
+        !sandbox.dir.path().join("cloud/objects").exists()
+            || std::fs::read_dir(sandbox.dir.path().join("cloud/objects"))
+                .unwrap()
+                .next()
+                .is_none()
+    );
     let missing = sandbox.root().join("no-such-key");
     let (code, _) = sandbox.example(&[
         "apply",

@@ -524,10 +524,59 @@ impl PillarProblem {
 
 /// What pillar values are resolved against.
 struct PillarContext<'a> {
+    /// The environment.
+    env: &'a CompiledEnv,
     /// The deployed infrastructure, when known.
     deployed: Option<Deployed<'a>>,
     /// The names of the environment's sensitive variables.
     sensitive_variables: BTreeSet<&'a str>,
+}
+
+impl PillarContext<'_> {
+    /// Why the attribute `reference` names would carry a secret, if it
+    /// would: its configured value is a secret reference, a sensitive
+    /// variable, or refers to such an attribute in turn. Known before
+    /// anything is deployed.
+    fn sensitive_reference(
+        &self,
+        reference: &onioncloud_core::AttrRef,
+        depth: usize,
+    ) -> Option<String> {
+        let declaration = self
+            .env
+            .declarations()
+            .iter()
+            .find(|decl| decl.address == reference.address)?;
+        let root = reference.attr.split(['.', '[']).next()?;
+        let value = declaration.resource.attributes().get(root)?;
+        self.sensitive_value(value, depth + 1)
+            .map(|_| reference.to_string())
+    }
+
+    /// Why `value` would carry a secret, if it would.
+    fn sensitive_value(&self, value: &Value, depth: usize) -> Option<String> {
+        // References between resources are acyclic, but a bound keeps a
+        // malformed environment from recursing without end.
+        if depth > 64 {
+            return None;
+        }
+        match value {
+            Value::Secret(secret) => Some(format!("the secret {secret}")),
+            Value::Variable(name)
+                if self.sensitive_variables.contains(name.as_str()) =>
+            {
+                Some(format!("var.{name}"))
+            }
+            Value::Ref(reference) => self.sensitive_reference(reference, depth),
+            Value::List(items) | Value::Concat(items) => items
+                .iter()
+                .find_map(|item| self.sensitive_value(item, depth + 1)),
+            Value::Map(map) => map
+                .values()
+                .find_map(|item| self.sensitive_value(item, depth + 1)),
+            _ => None,
+        }
+    }
 }
 
 /// A pillar value at `path`, or `None` when it is not known yet.
@@ -602,6 +651,12 @@ fn pillar_value(
             }
         }
         Value::Ref(reference) => {
+            if let Some(what) = context.sensitive_reference(reference, 0) {
+                return Err(PillarProblem::Sensitive {
+                    path: path.to_owned(),
+                    what,
+                });
+            }
             let Some(deployed) = &context.deployed else {
                 return Ok(None);
             };
@@ -681,6 +736,8 @@ fn configured(
 struct Metadata {
     address: String,
     ssh: Option<DeployedLogin>,
+    /// The states of each role the minion receives, by role name.
+    states: BTreeMap<String, usize>,
     /// The index in the placed machines of the first one with this id.
     first: usize,
     pending: BTreeSet<String>,
@@ -728,6 +785,8 @@ pub struct DeployedMinion {
     /// How `salt-ssh` logs in to it, with the host resolved: `None` when
     /// no host is known.
     pub ssh: Option<DeployedLogin>,
+    /// How many states its roles hold: what its highstate applies.
+    pub states: usize,
     /// Pillar keys whose values are still not known (a reference to a
     /// resource the state does not hold, a raw Terraform expression).
     /// Salt must not run on the machine while any is left.
@@ -755,13 +814,22 @@ fn deployed_login(
     machine: &Machine,
     address: &str,
     context: &PillarContext<'_>,
-) -> Option<DeployedLogin> {
+) -> Result<Option<DeployedLogin>, PillarProblem> {
     let host = match &machine.ssh.host {
-        Some(value) => match pillar_value(value, "ssh.host", context) {
-            Ok(Some(SaltValue::String(host))) => Some(host),
-            _ => None,
-        },
-        None => {
+        Some(value) => {
+            // A host is written to the roster in the clear.
+            if let Some(what) = context.sensitive_value(value, 0) {
+                return Err(PillarProblem::Sensitive {
+                    path: "ssh.host".to_owned(),
+                    what,
+                });
+            }
+            match pillar_value(value, "ssh.host", context)? {
+                Some(SaltValue::String(host)) => Some(host),
+                _ => None,
+            }
+        }
+        None => (|| {
             let deployed = context.deployed.as_ref()?;
             let resource = deployed.state.resources.get(address)?;
             HOST_ATTRIBUTES
@@ -775,15 +843,15 @@ fn deployed_login(
                             .map(str::to_owned)
                     })
                 })
-        }
-    }?;
-    Some(DeployedLogin {
+        })(),
+    };
+    Ok(host.map(|host| DeployedLogin {
         host,
         port: machine.ssh.port,
         user: machine.ssh.user.clone(),
         sudo: machine.ssh.sudo,
         path: machine.ssh.path.clone(),
-    })
+    }))
 }
 
 /// Like [`synth`], with the pillar values that come from the
@@ -811,6 +879,7 @@ impl<'a> PillarContext<'a> {
             .map(|variable| variable.name.as_str())
             .collect();
         PillarContext {
+            env,
             deployed,
             sensitive_variables,
         }
@@ -909,13 +978,22 @@ fn synthesize(
         let meta = metadata.entry(minion.clone()).or_insert_with(|| Metadata {
             address: address.clone(),
             ssh: None,
+            states: BTreeMap::new(),
             first,
             pending: BTreeSet::new(),
         });
         // A machine configured twice logs in as its first configuration
         // with a known host says.
+        for role in &machine.roles {
+            meta.states
+                .insert(role.name().to_owned(), role.states().len());
+        }
         if meta.ssh.is_none() {
-            meta.ssh = deployed_login(machine, &address, context);
+            meta.ssh = deployed_login(machine, &address, context).map_err(
+                |problem| {
+                    problem.into_error(configured(address.clone(), location))
+                },
+            )?;
         }
         for (key, value) in &machine.pillar {
             let value = match pillar_value(value, key, context) {
@@ -973,6 +1051,7 @@ fn synthesize(
             DeployedMinion {
                 address: meta.address,
                 ssh: meta.ssh,
+                states: meta.states.values().sum(),
                 pending,
             },
         );
@@ -1089,6 +1168,13 @@ fn attribute(
     };
     let source = Box::new(source);
     match (first, second) {
+        // Both roles at fault come with one machine: name it once.
+        (Some(first), Some(second)) if first.address == second.address => {
+            MachineError::Machine {
+                machine: first.machine(),
+                source,
+            }
+        }
         (Some(first), Some(second)) => MachineError::Conflict {
             first: first.machine(),
             second: second.machine(),
@@ -1294,6 +1380,7 @@ ratio: 0.5
         let mut role = Role::new("tools");
         role.add(PkgInstalled::new("git"));
         role.add(PkgInstalled::new("git"));
+        let added = previous_line!();
         let mut env = Env::new("test");
         let vm = instance(&mut env, "web-0");
         env.configure(&vm, Machine::new().role(&role));
@@ -1309,8 +1396,11 @@ ratio: 0.5
         let source = std::error::Error::source(&error).unwrap();
         assert_eq!(
             source.to_string(),
-            "role `tools` has two states of one module with id `git`; give \
-             one of them another id with `.id(...)`"
+            format!(
+                "role `tools` has two states of one module with id `git` \
+                 (the second added at {added}); give one of them another id \
+                 with `.id(...)`"
+            )
         );
         assert!(source.source().is_none());
     }
@@ -1421,5 +1511,86 @@ ratio: 0.5
             ),
             "{error}"
         );
+    }
+
+    #[test]
+    fn secrets_reached_through_references_are_refused_before_apply() {
+        use onioncloud_core::{SecretRef, Variable};
+
+        let mut env = Env::new("test");
+        let token =
+            env.variable("token", Variable::<String>::new().sensitive());
+        let bucket = env.add(
+            "named",
+            GenericResource::new("aws_s3_bucket").input("bucket", token),
+        );
+        let db = env.add(
+            "db",
+            GenericResource::new("aws_db_instance")
+                .input("password", SecretRef::aws("prod/db")),
+        );
+        let vm = instance(&mut env, "web-0");
+        env.configure(
+            &vm,
+            Machine::new()
+                .role(&web_role())
+                .pillar("name", bucket.attr::<String>("bucket")),
+        );
+        let error = synth_env(env).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "pillar key `name` of aws_instance.web-0 (configured at {}) \
+                 would carry the sensitive value aws_s3_bucket.named.bucket; \
+                 give machines secrets as secret references instead",
+                previous_line_at(&error)
+            )
+        );
+
+        let mut env = Env::new("test");
+        let db2 = env.add(
+            "db",
+            GenericResource::new("aws_db_instance")
+                .input("password", SecretRef::aws("prod/db")),
+        );
+        let _ = db;
+        let vm = instance(&mut env, "web-0");
+        env.configure(
+            &vm,
+            Machine::new()
+                .role(&web_role())
+                .pillar("pw", db2.attr::<String>("password")),
+        );
+        let text = synth_env(env).unwrap_err().to_string();
+        assert!(
+            text.contains(
+                "would carry the sensitive value aws_db_instance.db.password"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_sensitive_ssh_host_is_refused() {
+        use onioncloud_core::Variable;
+
+        let mut env = Env::new("test");
+        let host = env.variable("host", Variable::<String>::new().sensitive());
+        let vm = instance(&mut env, "web-0");
+        env.configure(&vm, Machine::new().role(&web_role()).ssh_host(host));
+        let text = synth_env(env).unwrap_err().to_string();
+        assert!(
+            text.starts_with("pillar key `ssh.host` of aws_instance.web-0")
+                && text.contains("would carry the sensitive value var.host"),
+            "{text}"
+        );
+    }
+
+    /// The location a machine error names, for comparing whole messages.
+    fn previous_line_at(error: &MachineError) -> String {
+        let text = error.to_string();
+        let start = text.find("(configured at ").unwrap() + 15;
+        let end = text[start..].find(')').unwrap() + start;
+        text[start..end].to_owned()
     }
 }

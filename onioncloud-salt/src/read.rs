@@ -87,7 +87,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
-use yaml_rust2::scanner::{Marker, ScanError, TScalarStyle};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use crate::state::{Requisite, State, StateError, StateRef};
 use crate::top::Matcher;
@@ -160,12 +160,13 @@ pub enum ReadError {
         renderer: String,
     },
     /// The YAML does not parse.
-    #[error("{location}: invalid yaml")]
+    #[error("{location}: invalid yaml: {problem}")]
     Yaml {
         /// Where the parser stopped.
         location: Location,
-        /// The parser's error.
-        source: ScanError,
+        /// What the parser found there, like `mapping values are not
+        /// allowed in this context`.
+        problem: String,
     },
     /// A YAML feature Salt formulas rarely need and this reader does not
     /// model, like merge keys or explicit tags.
@@ -722,9 +723,9 @@ fn load(file: &Path, text: &str) -> Result<Option<Node>, ReadError> {
     let mut parser = Parser::new_from_str(text);
     parser
         .load(&mut events, true)
-        .map_err(|source| ReadError::Yaml {
-            location: at(file, Some(source.marker().line())),
-            source,
+        .map_err(|error| ReadError::Yaml {
+            location: at(file, Some(error.marker().line())),
+            problem: error.info().to_owned(),
         })?;
     let starts: Vec<usize> = events
         .events

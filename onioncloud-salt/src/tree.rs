@@ -50,25 +50,29 @@ pub enum TreeError {
         name: String,
     },
     /// A state is invalid on its own.
-    #[error("role `{role}` has an invalid state")]
+    #[error("role `{role}` has an invalid state ({location})")]
     InvalidState {
         /// The role holding the state.
         role: String,
+        /// Where the state was added.
+        location: Box<Origin>,
         /// What is wrong with the state.
-        source: StateError,
+        source: Box<StateError>,
     },
     /// Two states in one role share an id and a module (say, two
     /// `pkg.installed` states for `nginx`). States of different modules
     /// may share an id.
     #[error(
-        "role `{role}` has two states of one module with id `{id}`; give \
-         one of them another id with `.id(...)`"
+        "role `{role}` has two states of one module with id `{id}` (the \
+         second {location}); give one of them another id with `.id(...)`"
     )]
     DuplicateStateInRole {
         /// The role.
         role: String,
         /// The repeated id.
         id: String,
+        /// Where the second of the two states was added.
+        location: Box<Origin>,
     },
     /// Two roles of the tree both have a state with the same id. Salt
     /// rejects an id that two SLS files of one highstate declare
@@ -426,15 +430,17 @@ impl Role {
             return Err(TreeError::BadSlsName { name: bad.clone() });
         }
         let mut seen = BTreeSet::new();
-        for state in &self.states {
+        for (index, state) in self.states.iter().enumerate() {
             state.validate().map_err(|source| TreeError::InvalidState {
                 role: self.name.clone(),
-                source,
+                location: Box::new(self.origin(index)),
+                source: Box::new(source),
             })?;
             if !seen.insert((state.id(), state.module())) {
                 return Err(TreeError::DuplicateStateInRole {
                     role: self.name.clone(),
                     id: state.id().to_owned(),
+                    location: Box::new(self.origin(index)),
                 });
             }
         }
@@ -1157,15 +1163,27 @@ nginx-service:
     fn duplicate_id_within_a_role_is_rejected() {
         let mut role = Role::new("tools");
         role.add(PkgInstalled::new("git"));
+        let line = line!() + 1;
         role.add(PkgInstalled::new("git"));
         let mut tree = SaltTree::new();
         tree.assign("m1", &role);
+        let error = tree.render().unwrap_err();
         assert_eq!(
-            tree.render().unwrap_err(),
+            error,
             TreeError::DuplicateStateInRole {
                 role: "tools".to_owned(),
-                id: "git".to_owned()
+                id: "git".to_owned(),
+                location: Box::new(Origin {
+                    file: file!().to_owned(),
+                    line,
+                }),
             }
+        );
+        assert!(
+            error
+                .to_string()
+                .contains(&format!("(the second added at {}:{line})", file!())),
+            "{error}"
         );
     }
 
@@ -1214,13 +1232,18 @@ nginx:
     fn same_id_and_module_in_a_role_suggests_renaming() {
         let mut role = Role::new("web");
         role.add(ServiceRunning::new("nginx"));
+        let line = line!() + 1;
         role.add(ServiceRunning::new("nginx").enable(true));
         let mut tree = SaltTree::new();
         tree.assign("m1", &role);
         assert_eq!(
             tree.render().unwrap_err().to_string(),
-            "role `web` has two states of one module with id `nginx`; give \
-             one of them another id with `.id(...)`"
+            format!(
+                "role `web` has two states of one module with id `nginx` \
+                 (the second added at {}:{line}); give one of them another \
+                 id with `.id(...)`",
+                file!()
+            )
         );
     }
 
@@ -1248,11 +1271,18 @@ nginx:
     #[test]
     fn invalid_state_leaves_the_detail_to_its_source() {
         let mut role = Role::new("base");
+        let line = line!() + 1;
         role.add(State::new("", "test.nop"));
         let mut tree = SaltTree::new();
         tree.assign("m1", &role);
         let error = tree.render().unwrap_err();
-        assert_eq!(error.to_string(), "role `base` has an invalid state");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "role `base` has an invalid state (added at {}:{line})",
+                file!()
+            )
+        );
         let source = std::error::Error::source(&error).unwrap();
         assert_eq!(source.to_string(), "state id is empty (function test.nop)");
     }

@@ -406,7 +406,11 @@ fn refused_constructs_name_file_and_line() {
         one_sls("x:\n  pkg.installed.now: []\n"),
         "salt/a.sls:2: state `x` is invalid"
     );
-    assert_eq!(one_sls("x: [\n"), "salt/a.sls:2: invalid yaml");
+    assert_eq!(
+        one_sls("x: [\n"),
+        "salt/a.sls:2: invalid yaml: while parsing a node, did not find \
+         expected node content"
+    );
     assert_eq!(
         refusal(&[
             ("salt/a.sls", "git:\n  pkg.installed: []\n"),
