@@ -787,10 +787,12 @@ fn postgres_role(name: &str, c: &ProxmoxPostgres) -> Role {
     let version = &c.version;
     let etc = format!("/etc/postgresql/{version}/main");
     let mut role = Role::new(name);
+    // State ids are unique across a Salt tree, and one tree may hold the
+    // roles of several such machines: each id carries the role's name.
+    let id = |local: &str| format!("{name}-{local}");
 
     let package = role.add(
-        PkgInstalled::new(format!("postgresql-{version}"))
-            .id("postgres-package"),
+        PkgInstalled::new(format!("postgresql-{version}")).id(id("package")),
     );
 
     let on_off = |on: bool| if on { "on" } else { "off" };
@@ -810,7 +812,7 @@ fn postgres_role(name: &str, c: &ProxmoxPostgres) -> Role {
     }
     let conf = role.add(
         FileManaged::new(format!("{etc}/conf.d/50-onioncloud.conf"))
-            .id("postgres-conf")
+            .id(id("conf"))
             .contents(conf)
             .user("postgres")
             .group("postgres")
@@ -829,7 +831,7 @@ fn postgres_role(name: &str, c: &ProxmoxPostgres) -> Role {
     );
     let listen = role.add(
         FileManaged::new(format!("{etc}/conf.d/51-onioncloud-listen.conf"))
-            .id("postgres-listen-conf")
+            .id(id("listen-conf"))
             .contents(listen)
             .arg("template", "jinja")
             .user("postgres")
@@ -858,7 +860,7 @@ fn postgres_role(name: &str, c: &ProxmoxPostgres) -> Role {
     }
     let hba = role.add(
         FileManaged::new(format!("{etc}/pg_hba.conf"))
-            .id("postgres-hba")
+            .id(id("hba"))
             .contents(hba)
             .user("postgres")
             .group("postgres")
@@ -869,7 +871,7 @@ fn postgres_role(name: &str, c: &ProxmoxPostgres) -> Role {
 
     let service = role.add(
         ServiceRunning::new("postgresql")
-            .id("postgres-service")
+            .id(id("service"))
             .enable(true)
             .require(&package)
             .watch(&conf)
@@ -887,7 +889,7 @@ fn postgres_role(name: &str, c: &ProxmoxPostgres) -> Role {
         );
         let file = role.add(
             FileManaged::new(sql.clone())
-                .id("postgres-password-file")
+                .id(id("password-file"))
                 .contents(contents)
                 .arg("template", "jinja")
                 .arg("show_changes", false)
@@ -897,7 +899,7 @@ fn postgres_role(name: &str, c: &ProxmoxPostgres) -> Role {
                 .require(&package),
         );
         role.add(
-            State::new("postgres-password", "cmd.run")
+            State::new(id("password"), "cmd.run")
                 .arg(
                     "name",
                     format!(
@@ -924,11 +926,13 @@ fn add_backup_states(
     package: &onioncloud_salt::StateRef,
     service: &onioncloud_salt::StateRef,
 ) {
+    let role_name = role.name().to_owned();
+    let id = |local: &str| format!("{role_name}-{local}");
     const UNIT: &str = "onioncloud-postgres-backup";
     let timer = format!("{UNIT}.timer");
     if !c.backups {
         role.add(
-            State::new("postgres-backup-timer-off", "service.dead")
+            State::new(id("backup-timer-off"), "service.dead")
                 .arg("name", timer)
                 .arg("enable", false),
         );
@@ -937,7 +941,7 @@ fn add_backup_states(
     let dir = &c.backup_dir;
     let directory = role.add(
         FileDirectory::new(dir.clone())
-            .id("postgres-backup-dir")
+            .id(id("backup-dir"))
             .user("postgres")
             .group("postgres")
             .mode(0o700)
@@ -968,7 +972,7 @@ fn add_backup_states(
     );
     let script = role.add(
         FileManaged::new(script_path.clone())
-            .id("postgres-backup-script")
+            .id(id("backup-script"))
             .contents(script)
             .user("root")
             .group("root")
@@ -976,7 +980,7 @@ fn add_backup_states(
     );
     let unit = role.add(
         FileManaged::new(format!("/etc/systemd/system/{UNIT}.service"))
-            .id("postgres-backup-service-unit")
+            .id(id("backup-service-unit"))
             .contents(format!(
                 "{header}\
                  [Unit]\n\
@@ -999,7 +1003,7 @@ fn add_backup_states(
     );
     let timer_unit = role.add(
         FileManaged::new(format!("/etc/systemd/system/{timer}"))
-            .id("postgres-backup-timer-unit")
+            .id(id("backup-timer-unit"))
             .contents(format!(
                 "{header}\
                  [Unit]\n\
@@ -1022,7 +1026,7 @@ fn add_backup_states(
     );
     role.add(
         ServiceRunning::new(timer)
-            .id("postgres-backup-timer")
+            .id(id("backup-timer"))
             .enable(true)
             .require(service)
             .watch(&unit)

@@ -397,10 +397,13 @@ fn haproxy_config(name: &str, c: &HaProxy) -> String {
 /// The Salt role that installs and configures HAProxy.
 fn haproxy_role(name: &str, c: &HaProxy) -> Role {
     let mut role = Role::new(name);
-    let package = role.add(PkgInstalled::new("haproxy").id("haproxy-package"));
+    // State ids are unique across a Salt tree, and one tree may hold the
+    // roles of several such machines: each id carries the role's name.
+    let id = |local: &str| format!("{name}-{local}");
+    let package = role.add(PkgInstalled::new("haproxy").id(id("package")));
     let certs = role.add(
         FileDirectory::new("/etc/haproxy/certs")
-            .id("haproxy-certificate-dir")
+            .id(id("certificate-dir"))
             .user("root")
             .group("root")
             .mode(0o700)
@@ -410,7 +413,7 @@ fn haproxy_role(name: &str, c: &HaProxy) -> Role {
     let certificate = match c.certificate {
         Some(_) => role.add(
             FileManaged::new(HAPROXY_CERTIFICATE)
-                .id("haproxy-certificate")
+                .id(id("certificate"))
                 .contents(format!(
                     "{}{{{{ certificate }}}}\n",
                     jinja_secret(HAPROXY_CERTIFICATE_PILLAR, "certificate")
@@ -424,7 +427,7 @@ fn haproxy_role(name: &str, c: &HaProxy) -> Role {
         ),
         None => {
             let openssl =
-                role.add(PkgInstalled::new("openssl").id("haproxy-openssl"));
+                role.add(PkgInstalled::new("openssl").id(id("openssl")));
             role.add(
                 CmdRun::new(format!(
                     "openssl req -x509 -newkey ec -pkeyopt \
@@ -435,7 +438,7 @@ fn haproxy_role(name: &str, c: &HaProxy) -> Role {
                      {HAPROXY_CERTIFICATE} && rm \
                      {HAPROXY_CERTIFICATE}.crt {HAPROXY_CERTIFICATE}.key"
                 ))
-                .id("haproxy-self-signed-certificate")
+                .id(id("self-signed-certificate"))
                 .creates(HAPROXY_CERTIFICATE)
                 .arg("umask", "077")
                 .require(&certs)
@@ -445,7 +448,7 @@ fn haproxy_role(name: &str, c: &HaProxy) -> Role {
     };
     let config = role.add(
         FileManaged::new(HAPROXY_CONFIG)
-            .id("haproxy-config")
+            .id(id("config"))
             .contents(haproxy_config(name, c))
             .arg("template", "jinja")
             .arg("check_cmd", "haproxy -c -f")
@@ -457,13 +460,13 @@ fn haproxy_role(name: &str, c: &HaProxy) -> Role {
     );
     let check = role.add(
         CmdRun::new(format!("haproxy -c -f {HAPROXY_CONFIG}"))
-            .id("haproxy-config-check")
+            .id(id("config-check"))
             .onchanges(&config)
             .onchanges(&certificate),
     );
     role.add(
         ServiceRunning::new("haproxy")
-            .id("haproxy-service")
+            .id(id("service"))
             .enable(true)
             .reload(true)
             .require(&check)

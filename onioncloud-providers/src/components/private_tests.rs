@@ -98,11 +98,21 @@ fn postgres() -> Database<ProxmoxPostgres> {
 }
 
 /// The text argument `arg` of the state `id` of a role.
+/// A state's id without its role's instance: the role `postgres-orders`
+/// writes `postgres-orders-conf`, read here as `postgres-conf`.
+fn local_id(role: &Role, id: &str) -> String {
+    let kind = role.name().split('-').next().unwrap_or_default();
+    match id.strip_prefix(role.name()) {
+        Some(rest) => format!("{kind}{rest}"),
+        None => id.to_owned(),
+    }
+}
+
 fn arg(role: &Role, id: &str, arg: &str) -> String {
     let state = role
         .states()
         .iter()
-        .find(|state| state.id() == id)
+        .find(|state| local_id(role, state.id()) == id)
         .unwrap_or_else(|| panic!("no state {id} in {}", role.name()));
     state
         .args()
@@ -118,7 +128,7 @@ fn changed_states(before: &Role, after: &Role) -> BTreeSet<String> {
     let index = |role: &Role| {
         role.states()
             .iter()
-            .map(|state| (state.id().to_owned(), state.clone()))
+            .map(|state| (local_id(role, state.id()), state.clone()))
             .collect::<BTreeMap<_, _>>()
     };
     let (before, after) = (index(before), index(after));
@@ -423,19 +433,19 @@ fn haproxy_defaults_are_tls_only_with_pending_backends() {
     let check = role
         .states()
         .iter()
-        .find(|state| state.id() == "haproxy-config-check")
+        .find(|state| local_id(role, state.id()) == "haproxy-config-check")
         .expect("a config check");
     assert_eq!(check.function(), "cmd.run");
     assert_eq!(
         check.args()[0].1.as_str(),
         Some("haproxy -c -f /etc/haproxy/haproxy.cfg")
     );
-    let onchanges: Vec<&str> = check
+    let onchanges: Vec<String> = check
         .requisites()
         .iter()
         .map(|(kind, target)| {
             assert_eq!(kind.keyword(), "onchanges");
-            target.id()
+            local_id(role, target.id())
         })
         .collect();
     assert_eq!(
@@ -443,7 +453,7 @@ fn haproxy_defaults_are_tls_only_with_pending_backends() {
         ["haproxy-config", "haproxy-self-signed-certificate"]
     );
     let sls = out.file("salt/roles/haproxy-edge.sls");
-    assert!(sls.contains("haproxy-config-check:\n  cmd.run:\n"), "{sls}");
+    assert!(sls.contains("haproxy-edge-config-check:\n  cmd.run:\n"), "{sls}");
 
     // The backends' addresses exist after apply: pending in pillar.
     let pillar = out.file("pillar/minions/edge.sls");
@@ -922,14 +932,15 @@ fn salt_compiles_and_test_applies_the_roles() {
         "postgres-password",
         "postgres-backup-timer",
     ] {
-        assert!(shown.get(id).is_some(), "show_sls lacks {id}: {shown}");
+        let id = id.replacen("postgres", "postgres-orders", 1);
+        assert!(shown.get(&id).is_some(), "show_sls lacks {id}: {shown}");
     }
     assert_eq!(
-        shown["postgres-password"]["cmd"]
+        shown["postgres-orders-password"]["cmd"]
             .as_array()
             .and_then(|body| body.iter().find_map(|arg| arg.get("onchanges")))
             .cloned(),
-        Some(json!([{"file": "postgres-password-file"}]))
+        Some(json!([{"file": "postgres-orders-password-file"}]))
     );
     let results = runner.apply_test(None).expect("state.apply test=True");
     assert_no_failures("orders", &results);
@@ -964,13 +975,13 @@ fn salt_compiles_and_test_applies_the_roles() {
         .show_sls("roles.haproxy-edge")
         .expect("show_sls roles.haproxy-edge");
     assert_eq!(
-        shown["haproxy-config-check"]["cmd"]
+        shown["haproxy-edge-config-check"]["cmd"]
             .as_array()
             .and_then(|body| body.iter().find_map(|arg| arg.get("onchanges")))
             .cloned(),
         Some(json!([
-            {"file": "haproxy-config"},
-            {"file": "haproxy-certificate"}
+            {"file": "haproxy-edge-config"},
+            {"file": "haproxy-edge-certificate"}
         ]))
     );
     let results = runner.apply_test(None).expect("state.apply test=True");
