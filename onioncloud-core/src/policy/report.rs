@@ -38,7 +38,7 @@
 //!
 //! # The JSON shape
 //!
-//! [`json`] returns one object, whose shape only grows (fields are added,
+//! [`json()`] returns one object, whose shape only grows (fields are added,
 //! never renamed or removed, while `format_version` is 1):
 //!
 //! ```text
@@ -91,7 +91,7 @@ use serde_json::{Map, Value as Json, json};
 use super::{Enforcement, Finding, Outcome, Report, Rule, Severity};
 use crate::address::SourceLocation;
 
-/// The version of the [`json`] shape.
+/// The version of the [`json()`] shape.
 pub const JSON_FORMAT_VERSION: u32 = 1;
 
 /// The SARIF schema a [`sarif`] log names.
@@ -123,7 +123,7 @@ pub enum ReportError {
 pub enum Format {
     /// Text for a terminal, in the style of Terraform's diagnostics.
     Human,
-    /// The documented [`json`] shape.
+    /// The documented [`json()`] shape.
     Json,
     /// A SARIF 2.1.0 log.
     Sarif,
