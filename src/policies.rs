@@ -45,16 +45,16 @@ pub fn default_packs() -> Vec<Pack> {
 pub enum PolicyError {
     /// A mandatory rule has standing violations.
     #[error(
-        "{command} refused: {count} violation(s) of mandatory policy \
-         rules:\n{details}\nfix each, or accept it in code with \
+        "{command} refused: {what}:\n{details}\nfix each, or accept it in code with \
          `Env::suppress(rule, &resource, justification)`; `check` shows \
          the full report"
     )]
     Refused {
         /// The command refused, like `plan`.
         command: String,
-        /// How many violations stand.
-        count: usize,
+        /// How many violations stand, like `2 violations of mandatory
+        /// policy rules`.
+        what: String,
         /// One line per violation: rule id, resource address, source
         /// location and message.
         details: String,
@@ -101,7 +101,11 @@ pub fn gate(
     if count > 0 {
         return Err(PolicyError::Refused {
             command: command.to_owned(),
-            count,
+            what: if count == 1 {
+                "1 violation of a mandatory policy rule".to_owned()
+            } else {
+                format!("{count} violations of mandatory policy rules")
+            },
             details: details.trim_end().to_owned(),
         });
     }

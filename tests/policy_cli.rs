@@ -451,7 +451,7 @@ fn assert_refused(command: &str, err: &str) {
     assert_eq!(
         err,
         format!(
-            "{command} refused: 1 violation(s) of mandatory policy rules:\n  \
+            "{command} refused: 1 violation of a mandatory policy rule:\n  \
              T-ENCRYPTION: aws_s3_bucket.logs ({}): `sse` is not true\nfix \
              each, or accept it in code with `Env::suppress(rule, &resource, \
              justification)`; `check` shows the full report",
@@ -519,4 +519,28 @@ fn run_uses_the_default_packs() {
     let rules: usize = defaults.iter().map(|p| p.policies().len()).sum();
     assert_eq!(doc["summary"]["rules"], rules);
     assert_eq!(code, u8::from(doc["passed"] == false));
+}
+
+/// Two unencrypted buckets.
+fn two_insecure(env: &mut Env) -> Result<(), String> {
+    provider(env);
+    env.add("b", bucket(false));
+    env.add("a", bucket(false));
+    Ok(())
+}
+
+#[test]
+fn a_refusal_names_every_violation_in_address_order() {
+    let sandbox = Sandbox::new();
+    let (code, _) = sandbox.cli(two_insecure, &["apply", "--auto-approve"]);
+    let err = code.unwrap_err();
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines[0],
+        "apply refused: 2 violations of mandatory policy rules:"
+    );
+    assert!(lines[1].starts_with("  T-ENCRYPTION: aws_s3_bucket.a ("));
+    assert!(lines[2].starts_with("  T-ENCRYPTION: aws_s3_bucket.b ("));
+    assert!(lines[1].contains(&format!("{}:", file!())), "{err}");
+    assert_eq!(lines.len(), 4, "{err}");
 }
