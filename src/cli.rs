@@ -16,20 +16,29 @@
 //! }
 //! ```
 //!
-//! and then `cargo run -- validate`, `synth --out DIR`, `plan` and `graph`
-//! work on it. Exit codes follow Terraform's: 0 on success, 1 on error, and
-//! with `plan --detailed-exitcode`, 0 for no changes and 2 for changes.
+//! and then `cargo run -- validate`, `check`, `synth --out DIR`, `plan` and
+//! `graph` work on it. Exit codes follow Terraform's: 0 on success, 1 on
+//! error, and with `plan --detailed-exitcode`, 0 for no changes and 2 for
+//! changes; `check` exits 1 when a mandatory policy rule fails.
+//!
+//! `check` runs the policy packs ([`policies::default_packs`], or those
+//! given to [`main_with_packs`]) and prints the report; `synth`, `plan` and
+//! `apply` run the same packs first and refuse while a mandatory rule has
+//! a standing violation.
 
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use onioncloud_core::policy::Pack;
+use onioncloud_core::policy::report::Format;
 use onioncloud_core::{CompiledEnv, Env, diagram};
 
 use crate::engine_cli::{
     self, ApplyArgs, EngineArgs, EngineCliError, PlanArgs, StateCommand,
 };
+use crate::policies::{self, PolicyError};
 use crate::synth::{self, SynthError};
 
 /// Declares, checks, synthesizes and plans one environment.
@@ -55,6 +64,19 @@ pub enum Command {
     /// Compile the environment and check it: names, references, provider
     /// configurations, dependency cycles, and that it synthesizes.
     Validate,
+
+    /// Check the environment against the policy packs and print the
+    /// report. Exits 0 when no mandatory rule fails and 1 otherwise;
+    /// suppressed violations are listed with their justifications.
+    Check {
+        /// The report's notation.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+        format: ReportFormat,
+
+        /// Write the report to FILE (atomically) instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
 
     /// Write the Terraform JSON (one root module per cloud), the Salt
     /// state tree and the pillar tree to a directory. All or nothing: the
@@ -154,6 +176,30 @@ pub enum Command {
     },
 }
 
+/// The notations of `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Text for a terminal.
+    Human,
+    /// JSON in a documented, stable shape.
+    Json,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// JUnit XML, for CI test reports.
+    Junit,
+}
+
+impl From<ReportFormat> for Format {
+    fn from(format: ReportFormat) -> Self {
+        match format {
+            ReportFormat::Human => Format::Human,
+            ReportFormat::Json => Format::Json,
+            ReportFormat::Sarif => Format::Sarif,
+            ReportFormat::Junit => Format::Junit,
+        }
+    }
+}
+
 /// The notations of `graph`.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum GraphFormat {
@@ -186,12 +232,24 @@ pub enum CliError {
     /// An engine command failed.
     #[error(transparent)]
     Engine(#[from] EngineCliError),
+    /// A policy refused the command, or its report could not be written.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
 }
 
 /// Runs the command line on the environment `build` declares, with the
-/// process's arguments, and returns the exit code.
+/// process's arguments and the [default packs](policies::default_packs),
+/// and returns the exit code.
 pub fn main<E: Display>(
     build: impl FnOnce(&mut Env) -> Result<(), E>,
+) -> ExitCode {
+    main_with_packs(build, policies::default_packs())
+}
+
+/// Like [`main`], with the policy packs to run.
+pub fn main_with_packs<E: Display>(
+    build: impl FnOnce(&mut Env) -> Result<(), E>,
+    packs: Vec<Pack>,
 ) -> ExitCode {
     init_logging();
     let program = program_name();
@@ -207,7 +265,7 @@ pub fn main<E: Display>(
         Ok(cli) => cli,
         Err(error) => error.exit(),
     };
-    match run(cli, build, &mut std::io::stdout()) {
+    match run_with_packs(cli, build, &packs, &mut std::io::stdout()) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
             eprintln!("error: {error}");
@@ -255,16 +313,34 @@ pub fn compile<E: Display>(
     Ok(env.compile()?)
 }
 
-/// Runs one parsed command, writing its report to `out`, and returns the
-/// exit code.
+/// Runs one parsed command with the [default
+/// packs](policies::default_packs), writing its report to `out`, and
+/// returns the exit code.
 ///
 /// # Errors
 ///
-/// Fails when the environment does not compile or synthesize, or files
-/// cannot be read or written.
+/// Fails when the environment does not compile or synthesize, a policy
+/// refuses the command, or files cannot be read or written.
 pub fn run<E: Display>(
     cli: Cli,
     build: impl FnOnce(&mut Env) -> Result<(), E>,
+    out: &mut dyn std::io::Write,
+) -> Result<u8, CliError> {
+    run_with_packs(cli, build, &policies::default_packs(), out)
+}
+
+/// Like [`run`], with the policy packs that `check` reports on and that
+/// `synth`, `plan` and `apply` must pass.
+///
+/// # Errors
+///
+/// Fails when the environment does not compile or synthesize, a
+/// mandatory policy rule refuses `synth`, `plan` or `apply`, or files
+/// cannot be read or written.
+pub fn run_with_packs<E: Display>(
+    cli: Cli,
+    build: impl FnOnce(&mut Env) -> Result<(), E>,
+    packs: &[Pack],
     out: &mut dyn std::io::Write,
 ) -> Result<u8, CliError> {
     let name = cli.environment.unwrap_or_else(program_name);
@@ -288,7 +364,35 @@ pub fn run<E: Display>(
             })
         })
     };
+    // The policy gate of the commands that produce infrastructure: refuse
+    // on a mandatory violation, warn about advisory ones (on stderr when
+    // stdout carries JSON).
+    let gate = |command: &str,
+                out: &mut dyn std::io::Write,
+                stderr: bool|
+     -> Result<(), CliError> {
+        let report = policies::check(&env, packs);
+        let warnings = policies::gate(command, &report)?;
+        for warning in warnings {
+            if stderr {
+                eprintln!("{warning}");
+            } else {
+                write(out, &format!("{warning}\n"))?;
+            }
+        }
+        Ok(())
+    };
     match cli.command {
+        Command::Check { format, output } => {
+            let report = policies::check(&env, packs);
+            policies::write_report(
+                &report,
+                format.into(),
+                output.as_deref(),
+                out,
+            )?;
+            Ok(if report.is_clean() { 0 } else { 1 })
+        }
         Command::Validate => {
             synth::render(&env)?;
             let (resources, data) = env.declarations().iter().fold(
@@ -310,6 +414,7 @@ pub fn run<E: Display>(
             out: dir,
             from_state,
         } => {
+            gate("synth", out, false)?;
             let count = if from_state {
                 let engine =
                     engine_cli::Engine::open(&cli.engine, &env, &[], false)?;
@@ -330,6 +435,9 @@ pub fn run<E: Display>(
             detailed_exitcode,
             plan,
         } => {
+            if !destroy {
+                gate("plan", out, json)?;
+            }
             let engine = engine_cli::Engine::open(
                 &cli.engine,
                 &env,
@@ -352,6 +460,7 @@ pub fn run<E: Display>(
             plan,
             apply,
         } => {
+            gate("apply", out, false)?;
             let extra = match &plan_file {
                 Some(path) => engine_cli::load_plan(path)?
                     .changes

@@ -24,6 +24,7 @@ pub use onioncloud_salt as salt;
 pub mod cli;
 pub mod configure;
 pub mod engine_cli;
+pub mod policies;
 pub mod synth;
 
 pub use onioncloud_providers::{aws, gcp, private};

@@ -105,11 +105,11 @@ pub fn write(env: &CompiledEnv, dir: &Path) -> Result<usize, SynthError> {
     write_files(&render(env)?, dir)
 }
 
-/// Writes rendered `files` to `dir` as [`write`] does.
+/// Writes rendered `files` to `dir` as [`write()`] does.
 ///
 /// # Errors
 ///
-/// Those of [`write`], but for synthesis.
+/// Those of [`write()`], but for synthesis.
 pub fn write_files(
     files: &BTreeMap<PathBuf, String>,
     dir: &Path,

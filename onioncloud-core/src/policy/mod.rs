@@ -13,6 +13,8 @@
 //! violations stay in every report, marked as such, with the reason and
 //! where the suppression was declared.
 //!
+//! [`report`] renders a report as text, JSON, SARIF 2.1.0 or JUnit XML.
+//!
 //! ```
 //! use onioncloud_core::policy::{
 //!     self, Enforcement, Pack, Policy, PolicyContext, Rule, Severity,
@@ -48,6 +50,8 @@
 //! assert!(!report.is_clean());
 //! assert_eq!(report.failures().count(), 1);
 //! ```
+
+pub mod report;
 
 use std::collections::BTreeMap;
 

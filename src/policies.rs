@@ -1,0 +1,173 @@
+//! The policy packs the command line runs, and the gate that `synth`,
+//! `plan` and `apply` pass before they do anything.
+//!
+//! `check` renders the whole report; the other commands run the same
+//! packs first, refuse to go on while a mandatory rule has a standing
+//! violation (naming each rule, resource and source line), and print the
+//! findings of advisory rules as warnings.
+//!
+//! ```
+//! use onioncloud::core::policy::{self, Pack};
+//! use onioncloud::policies;
+//! use onioncloud::prelude::*;
+//!
+//! let mut env = Env::new("demo");
+//! env.add("main", aws::Vpc::new("10.0.0.0/16"));
+//! let env = env.compile().unwrap();
+//! let packs = policies::default_packs();
+//! let report = policies::check(&env, &packs);
+//! assert!(policies::gate("plan", &report).is_ok());
+//! ```
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use onioncloud_core::CompiledEnv;
+use onioncloud_core::policy::report::{self, Format, ReportError};
+use onioncloud_core::policy::{self, Pack, Report};
+
+/// The packs `check`, `synth`, `plan` and `apply` run when the
+/// environment crate names none ([`cli::main`](crate::cli::main) and
+/// [`cli::run`](crate::cli::run)).
+///
+/// This is the one place the built-in packs are plugged in: until
+/// `onioncloud-providers` ships them, it returns no pack, so nothing is
+/// checked unless the environment crate passes its own packs to
+/// [`cli::main_with_packs`](crate::cli::main_with_packs) or
+/// [`cli::run_with_packs`](crate::cli::run_with_packs).
+pub fn default_packs() -> Vec<Pack> {
+    Vec::new()
+}
+
+/// Errors of the policy gate and of writing reports.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    /// A mandatory rule has standing violations.
+    #[error(
+        "{command} refused: {what}:\n{details}\nfix each, or accept it in code with \
+         `Env::suppress(rule, &resource, justification)`; `check` shows \
+         the full report"
+    )]
+    Refused {
+        /// The command refused, like `plan`.
+        command: String,
+        /// How many violations stand, like `2 violations of mandatory
+        /// policy rules`.
+        what: String,
+        /// One line per violation: rule id, resource address, source
+        /// location and message.
+        details: String,
+    },
+    /// The report could not be rendered.
+    #[error(transparent)]
+    Render(#[from] ReportError),
+    /// The report could not be written.
+    #[error("cannot write the policy report to {}", path.display())]
+    Write {
+        /// The file, or `<stdout>`.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Checks `env` against `packs`.
+pub fn check(env: &CompiledEnv, packs: &[Pack]) -> Report {
+    let packs: Vec<&Pack> = packs.iter().collect();
+    policy::check(env, &packs)
+}
+
+/// Lets `command` go on when no mandatory rule has a standing violation,
+/// returning one warning line per standing violation of an advisory rule
+/// (and per unused suppression).
+///
+/// # Errors
+///
+/// [`PolicyError::Refused`] naming every standing violation of a
+/// mandatory rule: its rule id, resource address, source location and
+/// message.
+pub fn gate(
+    command: &str,
+    report: &Report,
+) -> Result<Vec<String>, PolicyError> {
+    let mut details = String::new();
+    let mut count = 0;
+    for finding in report.mandatory_failures() {
+        count += 1;
+        let _ = writeln!(details, "  {}", report::finding_line(finding));
+    }
+    if count > 0 {
+        return Err(PolicyError::Refused {
+            command: command.to_owned(),
+            what: if count == 1 {
+                "1 violation of a mandatory policy rule".to_owned()
+            } else {
+                format!("{count} violations of mandatory policy rules")
+            },
+            details: details.trim_end().to_owned(),
+        });
+    }
+    let mut warnings: Vec<String> = report
+        .failures()
+        .map(|f| {
+            format!("Warning: advisory policy {}", report::finding_line(f))
+        })
+        .collect();
+    warnings.extend(report.unused_suppressions.iter().map(|s| {
+        format!(
+            "Warning: unused suppression of {} for {} at {}: it matches no \
+             finding",
+            s.rule, s.address, s.location
+        )
+    }));
+    Ok(warnings)
+}
+
+/// Renders `report` in `format` to `output`, or to `out` when there is
+/// none. A file is written atomically: to a temporary file beside it,
+/// then renamed over it, so a reader never sees half a report. After a
+/// file is written, `out` gets a line naming it and the summary line.
+///
+/// # Errors
+///
+/// Fails when the file or `out` cannot be written.
+pub fn write_report(
+    report: &Report,
+    format: Format,
+    output: Option<&Path>,
+    out: &mut dyn std::io::Write,
+) -> Result<(), PolicyError> {
+    let text = report::render(report, format)?;
+    let Some(path) = output else {
+        return out.write_all(text.as_bytes()).map_err(|source| {
+            PolicyError::Write {
+                path: PathBuf::from("<stdout>"),
+                source,
+            }
+        });
+    };
+    let write_error = |source| PolicyError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(write_error)?;
+    file.write_all(text.as_bytes()).map_err(write_error)?;
+    file.as_file().sync_all().map_err(write_error)?;
+    file.persist(path).map_err(|e| write_error(e.error))?;
+    let summary = report::Summary::of(report).line();
+    let line = format!(
+        "Wrote the policy report ({format}) to {}.\n{summary}\n",
+        path.display()
+    );
+    out.write_all(line.as_bytes())
+        .map_err(|source| PolicyError::Write {
+            path: PathBuf::from("<stdout>"),
+            source,
+        })
+}
