@@ -378,11 +378,12 @@ async fn tls_is_required_over_tcp_unless_disabled_explicitly() {
     }
     // Opted out, the connection gets past TLS to the login, which this
     // server refuses over TCP.
-    let error =
+    let Err(error) =
         PostgresStore::connect(&server.tcp_conninfo("sslmode=disable"), "prod")
             .await
-            .err()
-            .expect("the server refuses TCP logins");
+    else {
+        panic!("the server refuses TCP logins");
+    };
     let text = chain(&error);
     assert!(!text.contains("TLS"), "{text}");
     assert!(text.contains("pg_hba.conf"), "{text}");

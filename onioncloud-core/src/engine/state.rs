@@ -81,10 +81,10 @@ impl ResourceState {
 /// `attrs` by their [`redact`](crate::sensitive::redact) markers.
 pub fn redact_attributes(attrs: &mut Attrs, names: &[String]) {
     for name in names {
-        if let Some(value) = attrs.get_mut(name) {
-            if !value.is_null() {
-                *value = crate::sensitive::redact(value);
-            }
+        if let Some(value) = attrs.get_mut(name)
+            && !value.is_null()
+        {
+            *value = crate::sensitive::redact(value);
         }
     }
 }

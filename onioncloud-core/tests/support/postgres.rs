@@ -144,6 +144,7 @@ impl Server {
 
     /// A connection string for the server's TCP port on loopback (where
     /// it offers no TLS and refuses logins), then `extra`.
+    #[allow(dead_code, reason = "not every test binary checks TLS")]
     pub fn tcp_conninfo(&self, extra: &str) -> String {
         format!(
             "host=127.0.0.1 port={} user=postgres dbname=postgres {extra}",
