@@ -22,6 +22,7 @@ use onioncloud_core::engine::sim::{SimCloud, SimConfig};
 use onioncloud_core::engine::state::{JournalEntry, StateDoc};
 use onioncloud_core::engine::store::StateStore;
 use onioncloud_core::engine::store::local::LocalStore;
+use onioncloud_core::sensitive::SensitiveValue;
 use onioncloud_salt::runner::{LocalRunner, locate_salt_call};
 use onioncloud_salt::ssh::locate_salt_ssh;
 
@@ -406,15 +407,31 @@ fn variables(
         .collect()
 }
 
+/// The plan options of the command line: `--var` values of sensitive
+/// variables are held as [`SensitiveValue`]s from here on.
 fn plan_options(
     env: &CompiledEnv,
     args: &PlanArgs,
     destroy: bool,
 ) -> Result<PlanOptions, EngineCliError> {
+    let (sensitive, public): (BTreeMap<_, _>, BTreeMap<_, _>) =
+        variables(env, &args.vars)?
+            .into_iter()
+            .partition(|(name, _)| is_sensitive_variable(env, name));
     Ok(PlanOptions {
         destroy,
-        variables: variables(env, &args.vars)?,
+        variables: public,
+        sensitive_variables: sensitive
+            .into_iter()
+            .map(|(name, value)| (name, SensitiveValue::new(value)))
+            .collect(),
     })
+}
+
+fn is_sensitive_variable(env: &CompiledEnv, name: &str) -> bool {
+    env.variables()
+        .iter()
+        .any(|v| v.sensitive && v.name.as_str() == name)
 }
 
 fn write(
@@ -774,7 +791,7 @@ pub(crate) fn apply(
                     .to_owned(),
             ));
         }
-        supply_sensitive_values(plan, env, &options.variables)?;
+        supply_sensitive_values(plan, env, &options)?;
     }
     if args.json && saved.is_none() && !args.auto_approve {
         return Err(EngineCliError::Usage(
@@ -1069,9 +1086,10 @@ fn ssh_settings(args: &ApplyArgs) -> Result<SshSettings, EngineCliError> {
 fn supply_sensitive_values(
     plan: &mut Plan,
     env: &CompiledEnv,
-    given: &BTreeMap<String, Json>,
+    options: &PlanOptions,
 ) -> Result<(), EngineCliError> {
-    for name in given.keys() {
+    let given = &options.sensitive_variables;
+    for name in options.variables.keys().chain(given.keys()) {
         if !plan.sensitive_variables.contains(name) {
             return Err(EngineCliError::Usage(format!(
                 "--var {name}: a saved plan keeps the values it was made \
@@ -1085,7 +1103,7 @@ fn supply_sensitive_values(
             env.variables()
                 .iter()
                 .find(|v| v.name.as_str() == name)
-                .and_then(|v| v.default.clone())
+                .and_then(|v| v.default_sensitive())
         });
         match value {
             Some(value) => {

@@ -585,10 +585,28 @@ fn sensitive_variables_stay_out_of_plan_files_and_state_show() {
     let (code, out) = run_with(&["apply", file, "--var", &var]);
     assert_eq!(code, Ok(0), "{out}");
 
-    // The cloud got the value; `state show` hides it.
+    // The cloud used the value as a write-only argument and keeps its
+    // hash, as the state does; `state show` hides it.
     let cloud = sandbox.cloud();
     let objects = cloud.live_objects().unwrap();
-    assert_eq!(objects[0].attributes["token"], canary);
+    let marker = onioncloud::core::sensitive::redact(&Json::from(canary));
+    assert_eq!(objects[0].attributes["token"], marker);
+    let state = sandbox.state();
+    assert_eq!(
+        state.resources["simx_hook.hook"].attributes["token"],
+        marker
+    );
+    // The same value again is no change; another is.
+    let (code, out) = run_with(&["plan", "--detailed-exitcode", "--var", &var]);
+    assert_eq!(code, Ok(0), "{out}");
+    let (code, out) = run_with(&[
+        "plan",
+        "--detailed-exitcode",
+        "--var",
+        "api_token=another",
+    ]);
+    assert_eq!(code, Ok(2), "{out}");
+    assert!(out.contains("(sensitive value)"), "{out}");
     let (code, out) = run_with(&["state", "show", "simx_hook.hook"]);
     assert_eq!(code, Ok(0));
     assert!(!out.contains(canary), "{out}");

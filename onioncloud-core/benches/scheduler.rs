@@ -201,6 +201,7 @@ fn random_plan(n: usize, seed: u64, zero_latency: bool) -> (Plan, u64, u64) {
             depends_on: deps.iter().map(|d| format!("{TYPE}.r{d}")).collect(),
             token: Some(format!("token-{i}")),
             create_before_destroy: false,
+            sensitive_attributes: Vec::new(),
         });
     }
     let critical = finish.iter().copied().max().unwrap_or(0);

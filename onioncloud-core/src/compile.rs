@@ -5,7 +5,7 @@
 //! from a node to what it depends on and records why: the argument holding
 //! the reference, or `depends_on`.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::fmt;
 
 use petgraph::Direction;
@@ -214,6 +214,11 @@ pub struct CompiledEnv {
     env: Env,
     graph: DiGraph<Node, Vec<EdgeReason>>,
     resource_nodes: Vec<NodeIndex>,
+    /// Every declaration's index, by address.
+    by_address: HashMap<Address, usize>,
+    /// Per declaration, the attributes whose values are, or derive from,
+    /// a secret or a sensitive variable.
+    sensitive: Vec<BTreeSet<String>>,
 }
 
 impl Env {
@@ -313,11 +318,19 @@ impl Env {
             errors.extend(find_cycles(&self.declarations, &graph));
         }
         if errors.is_empty() {
-            Ok(CompiledEnv {
+            let by_address = by_address
+                .into_iter()
+                .map(|(address, i)| (address.clone(), i))
+                .collect();
+            let mut compiled = CompiledEnv {
                 env: self,
                 graph,
                 resource_nodes,
-            })
+                by_address,
+                sensitive: Vec::new(),
+            };
+            compiled.mark_sensitive();
+            Ok(compiled)
         } else {
             Err(CompileErrors(errors))
         }
@@ -780,6 +793,78 @@ fn shortest_cycle<'a>(
 }
 
 impl CompiledEnv {
+    /// Finds what is derived from a secret: the attributes of each
+    /// declaration (to a fixed point, through references), then the
+    /// outputs, which become sensitive when their value is.
+    fn mark_sensitive(&mut self) {
+        self.sensitive = vec![BTreeSet::new(); self.env.declarations.len()];
+        loop {
+            let mut changed = false;
+            for i in 0..self.env.declarations.len() {
+                let found: Vec<String> = self.env.declarations[i]
+                    .resource
+                    .attributes()
+                    .iter()
+                    .filter(|(name, value)| {
+                        !self.sensitive[i].contains(*name)
+                            && self.is_sensitive(value)
+                    })
+                    .map(|(name, _)| name.clone())
+                    .collect();
+                changed |= !found.is_empty();
+                self.sensitive[i].extend(found);
+            }
+            if !changed {
+                break;
+            }
+        }
+        let sensitive: Vec<bool> = self
+            .env
+            .outputs
+            .iter()
+            .map(|o| o.sensitive || self.is_sensitive(&o.value))
+            .collect();
+        for (output, sensitive) in self.env.outputs.iter_mut().zip(sensitive) {
+            output.sensitive = sensitive;
+        }
+    }
+
+    /// Whether a value is, or derives from, a secret: it holds a
+    /// [`SecretRef`](crate::SecretRef), a sensitive variable, a reference
+    /// to a resource attribute that is itself sensitive, or a reference to
+    /// a data source attribute whose name says it holds a secret (such as
+    /// a secret store's `secret_string`).
+    pub fn is_sensitive(&self, value: &Value) -> bool {
+        let mut leaves = Vec::new();
+        value.for_each_leaf(&mut |leaf| leaves.push(leaf));
+        leaves.into_iter().any(|leaf| match leaf {
+            Value::Secret(_) => true,
+            Value::Variable(name) => self
+                .env
+                .variables
+                .iter()
+                .any(|v| v.sensitive && &v.name == name),
+            Value::Ref(r) => {
+                let top = r.attr.split(['.', '[']).next().unwrap_or(&r.attr);
+                self.by_address.get(&r.address).is_some_and(|&i| {
+                    self.sensitive.get(i).is_some_and(|s| s.contains(top))
+                }) || (r.address.mode == Mode::Data
+                    && crate::engine::diff::looks_secret(&r.attr))
+            }
+            _ => false,
+        })
+    }
+
+    /// The attributes of the declaration at `address` whose values are,
+    /// or derive from, a secret or a sensitive variable.
+    pub fn sensitive_attributes(&self, address: &Address) -> Vec<String> {
+        self.by_address
+            .get(address)
+            .and_then(|&i| self.sensitive.get(i))
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// The environment's name.
     pub fn name(&self) -> &str {
         &self.env.name

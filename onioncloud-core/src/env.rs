@@ -16,6 +16,7 @@ use crate::address::{
     Address, Mode, Name, ProviderName, ProviderRef, SourceLocation,
 };
 use crate::resource::{Handle, HasAddress, Resource, TypedResource};
+use crate::sensitive::SensitiveValue;
 use crate::typed::{Input, Output};
 use crate::value::{AttrRef, Value};
 
@@ -231,6 +232,7 @@ impl<T: VariableType> Variable<T> {
                 name: Name::new(""),
                 constraint: T::CONSTRAINT.to_owned(),
                 default: None,
+                sensitive_default: None,
                 description: None,
                 sensitive: false,
                 location: None,
@@ -240,9 +242,17 @@ impl<T: VariableType> Variable<T> {
     }
 
     /// The value used when none is given. Literal: templates in it are
-    /// not evaluated.
+    /// not evaluated. The default of a sensitive variable is held as a
+    /// [`SensitiveValue`] and never written: not in synthesized
+    /// Terraform (which then needs the value given, as `TF_VAR_name`),
+    /// plans or state.
     pub fn default_value(mut self, value: impl Into<Literal>) -> Self {
-        self.decl.default = Some(value.into());
+        let value = value.into();
+        if self.decl.sensitive {
+            self.decl.sensitive_default = Some(SensitiveValue::new(value));
+        } else {
+            self.decl.default = Some(value);
+        }
         self
     }
 
@@ -252,9 +262,15 @@ impl<T: VariableType> Variable<T> {
         self
     }
 
-    /// Hides the value in plans and logs.
+    /// Hides the value in plans and logs, and holds it (default
+    /// included) as a [`SensitiveValue`]: it is used, never written.
+    /// Outputs and resource attributes whose values come from it are
+    /// sensitive too.
     pub fn sensitive(mut self) -> Self {
         self.decl.sensitive = true;
+        if let Some(default) = self.decl.default.take() {
+            self.decl.sensitive_default = Some(SensitiveValue::new(default));
+        }
         self
     }
 }
@@ -272,14 +288,29 @@ pub struct VariableDecl {
     pub name: Name,
     /// Its Terraform type constraint.
     pub constraint: String,
-    /// Its default, literal.
+    /// Its default, literal; always `None` for a sensitive variable,
+    /// whose default is in `sensitive_default`.
     pub default: Option<Literal>,
+    /// The default of a sensitive variable, in memory only: never
+    /// serialized, synthesized or shown.
+    #[serde(skip)]
+    pub sensitive_default: Option<SensitiveValue>,
     /// Its description.
     pub description: Option<String>,
     /// Whether it is sensitive.
     pub sensitive: bool,
     /// Where the user declared it.
     pub location: Option<SourceLocation>,
+}
+
+impl VariableDecl {
+    /// The default as a sensitive value: the sensitive default, or the
+    /// plain one of a variable that is not sensitive.
+    pub fn default_sensitive(&self) -> Option<SensitiveValue> {
+        self.sensitive_default
+            .clone()
+            .or_else(|| self.default.clone().map(SensitiveValue::new))
+    }
 }
 
 /// A declared output of the environment.
@@ -561,6 +592,8 @@ impl Env {
 
     #[track_caller]
     fn push_output(&mut self, name: String, value: Value, sensitive: bool) {
+        // Compiling looks again, once every variable and resource is
+        // declared: a value derived from a secret is a secret.
         let sensitive = sensitive || value.contains_secret();
         self.outputs.push(OutputDecl {
             name: Name::new(name),

@@ -36,6 +36,7 @@ pub mod engine;
 pub mod env;
 pub mod policy;
 pub mod resource;
+pub mod sensitive;
 pub mod terraform;
 pub mod typed;
 pub mod value;

@@ -1067,6 +1067,7 @@ fn variables_take_defaults_and_given_values() {
     let options = PlanOptions {
         destroy: false,
         variables: BTreeMap::from([("size".to_owned(), json!(3))]),
+        ..PlanOptions::default()
     };
     let planned =
         plan(&env, &state, "h", Vec::new(), &providers(), &options).unwrap();
@@ -1077,6 +1078,7 @@ fn variables_take_defaults_and_given_values() {
     let options = PlanOptions {
         destroy: false,
         variables: BTreeMap::from([("sise".to_owned(), json!(3))]),
+        ..PlanOptions::default()
     };
     let errors = plan(&env, &state, "h", Vec::new(), &providers(), &options)
         .unwrap_err();

@@ -411,6 +411,7 @@ fn change(name: &str, action: Action, deps: &[&str]) -> Change {
         token: matches!(action, Action::Create | Action::Replace)
             .then(|| format!("token-{name}")),
         create_before_destroy: false,
+        sensitive_attributes: Vec::new(),
     }
 }
 

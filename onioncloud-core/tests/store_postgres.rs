@@ -331,3 +331,60 @@ async fn processes_starting_at_once_create_the_tables_once() {
     }
     assert_eq!(won, [1, 1]);
 }
+
+/// Over TCP, TLS is required and verified by default: a server without
+/// TLS is refused before any login. `sslmode=disable` is the explicit
+/// opt-out; `sslmode=prefer` does not fall back to plain text.
+#[tokio::test]
+async fn tls_is_required_over_tcp_unless_disabled_explicitly() {
+    use onioncloud_core::engine::store::postgres::{TlsPolicy, tls_policy};
+    let Some(server) = Server::start() else {
+        return;
+    };
+    let policy = |conninfo: &str| {
+        tls_policy(&conninfo.parse::<tokio_postgres::Config>().unwrap())
+    };
+    assert_eq!(policy("host=db.example.com"), TlsPolicy::Verified);
+    assert_eq!(
+        policy("postgresql://db.example.com/x?sslmode=prefer"),
+        TlsPolicy::Verified
+    );
+    assert_eq!(
+        policy("host=db.example.com sslmode=require"),
+        TlsPolicy::Verified
+    );
+    assert_eq!(
+        policy("postgresql://127.0.0.1/x?sslmode=disable"),
+        TlsPolicy::Plain
+    );
+    assert_eq!(policy(&server.conninfo()), TlsPolicy::Plain);
+
+    let chain = |e: &dyn std::error::Error| {
+        let mut text = e.to_string();
+        let mut source = e.source();
+        while let Some(cause) = source {
+            text.push_str(&format!(": {cause}"));
+            source = cause.source();
+        }
+        text
+    };
+    for extra in ["", "sslmode=prefer", "sslmode=require"] {
+        let error = PostgresStore::connect(&server.tcp_conninfo(extra), "prod")
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("{extra:?}: connected without TLS"));
+        let text = chain(&error);
+        assert!(text.contains("TLS"), "{extra:?}: {text}");
+    }
+    // Opted out, the connection gets past TLS to the login, which this
+    // server refuses over TCP.
+    let Err(error) =
+        PostgresStore::connect(&server.tcp_conninfo("sslmode=disable"), "prod")
+            .await
+    else {
+        panic!("the server refuses TCP logins");
+    };
+    let text = chain(&error);
+    assert!(!text.contains("TLS"), "{text}");
+    assert!(text.contains("pg_hba.conf"), "{text}");
+}

@@ -47,10 +47,12 @@ use super::provider::{
 };
 use super::state::{
     Attrs, JournalEntry, PendingKind, PendingOp, ResourceState, StateDoc,
+    redact_attributes,
 };
 use crate::address::{Address, Mode, SourceLocation};
 use crate::compile::{CompiledEnv, Location};
 use crate::env::Declaration;
+use crate::sensitive::SensitiveValue;
 use crate::value::Value;
 
 /// What a plan is asked to do beyond comparing.
@@ -59,8 +61,12 @@ pub struct PlanOptions {
     /// Plan the destruction of every managed resource in the state.
     pub destroy: bool,
     /// Values of input variables given on the command line, by name; the
-    /// environment's variable defaults fill in the rest.
+    /// environment's variable defaults fill in the rest. A value given
+    /// here for a sensitive variable is held as one from then on.
     pub variables: BTreeMap<String, Json>,
+    /// Values of sensitive variables given on the command line, held so
+    /// that they cannot be written.
+    pub sensitive_variables: BTreeMap<String, SensitiveValue>,
 }
 
 /// One reason a plan cannot be made.
@@ -320,7 +326,12 @@ pub fn plan(
             addresses: state.pending.keys().cloned().collect(),
         });
     }
-    let variables = variable_values(env, options, &mut errors);
+    let held = variable_values(env, options, &mut errors);
+    // Exposed for resolving only; the plan keeps sensitive values held.
+    let variables: BTreeMap<String, Json> = held
+        .iter()
+        .map(|(name, value)| (name.clone(), value.expose()))
+        .collect();
     let (view, renamed) = state_view(env, state, &mut errors);
     let mut planner = Planner {
         env,
@@ -349,10 +360,14 @@ pub fn plan(
         .filter(|v| v.sensitive)
         .map(|v| v.name.to_string())
         .collect();
-    let (sensitive_values, public): (BTreeMap<_, _>, BTreeMap<_, _>) =
-        variables
-            .into_iter()
-            .partition(|(name, _)| sensitive_variables.contains(name));
+    drop(variables);
+    let (sensitive_values, public): (BTreeMap<_, _>, BTreeMap<_, _>) = held
+        .into_iter()
+        .partition(|(name, _)| sensitive_variables.contains(name));
+    let public = public
+        .into_iter()
+        .map(|(name, value)| (name, value.expose()))
+        .collect();
     if !errors.is_empty() {
         errors.sort_by_cached_key(|e| e.to_string());
         errors.dedup();
@@ -379,18 +394,28 @@ fn variable_values(
     env: &CompiledEnv,
     options: &PlanOptions,
     errors: &mut Vec<PlanError>,
-) -> BTreeMap<String, Json> {
+) -> BTreeMap<String, SensitiveValue> {
     let mut values = BTreeMap::new();
     for variable in env.variables() {
-        if let Some(default) = &variable.default {
-            values.insert(variable.name.to_string(), default.clone());
+        if let Some(default) = variable.default_sensitive() {
+            values.insert(variable.name.to_string(), default);
         }
     }
     let declared: HashSet<&str> =
         env.variables().iter().map(|v| v.name.as_str()).collect();
-    for (name, value) in &options.variables {
+    let given = options
+        .variables
+        .iter()
+        .map(|(name, value)| (name, SensitiveValue::new(value.clone())))
+        .chain(
+            options
+                .sensitive_variables
+                .iter()
+                .map(|(name, value)| (name, value.clone())),
+        );
+    for (name, value) in given {
         if declared.contains(name.as_str()) {
-            values.insert(name.clone(), value.clone());
+            values.insert(name.clone(), value);
         } else {
             errors.push(PlanError::UndeclaredVariable { name: name.clone() });
         }
@@ -853,6 +878,7 @@ impl<'e> Planner<'e> {
             depends_on,
             token: None,
             create_before_destroy: lifecycle.create_before_destroy,
+            sensitive_attributes: self.env.sensitive_attributes(&decl.address),
         };
 
         if decl.address.mode == Mode::Data {
@@ -1066,7 +1092,7 @@ impl<'e> Planner<'e> {
         resolved: &Resolved,
     ) -> PlanValue {
         let mut secrets = Vec::new();
-        let mut sensitive = false;
+        let mut sensitive = self.env.is_sensitive(value);
         value.for_each_leaf(&mut |leaf| match leaf {
             Value::Secret(s) => secrets.push(s.to_string()),
             Value::Variable(v) => {
@@ -1397,6 +1423,7 @@ fn delete_change(
         depends_on,
         token: None,
         create_before_destroy: resource.create_before_destroy,
+        sensitive_attributes: Vec::new(),
     }
 }
 
@@ -1415,6 +1442,7 @@ fn forget_change(address: &str, entry: Entry<'_>) -> Change {
         depends_on: Vec::new(),
         token: None,
         create_before_destroy: false,
+        sensitive_attributes: Vec::new(),
     }
 }
 
@@ -1462,7 +1490,10 @@ fn prior_value(
 ) -> PlanValue {
     let declared_secret =
         matches!(after, Some(PlanValue::Secret(_) | PlanValue::Sensitive));
-    if declared_secret || looks_secret(name) {
+    if declared_secret
+        || looks_secret(name)
+        || crate::sensitive::is_redacted(json)
+    {
         PlanValue::Sensitive
     } else {
         PlanValue::Known(mask_nested(json))
@@ -1518,6 +1549,10 @@ fn values_equal(
     let prior = prior.unwrap_or(&Json::Null);
     if desired == prior {
         return true;
+    }
+    if crate::sensitive::is_redacted(prior) {
+        // The state keeps only a hash of a sensitive value.
+        return crate::sensitive::matches_redacted(desired, prior);
     }
     let a = normalize(desired, how);
     let b = normalize(prior, how);
@@ -1756,18 +1791,21 @@ async fn settle(
                     .await
                     .map_err(|e| failure("finding by idempotency token", e))?;
             match found {
-                Some(created) => done(Some(ResourceState {
-                    kind: op.resource_type.clone(),
-                    provider: op.provider.clone(),
-                    id: created.id,
-                    attributes: created.attributes,
-                    dependencies: existing
-                        .map(|r| r.dependencies.clone())
-                        .unwrap_or_default(),
-                    create_before_destroy: existing
-                        .is_some_and(|r| r.create_before_destroy),
-                    sensitive_attributes: sensitive_after(existing, op),
-                })),
+                Some(created) => done(Some(
+                    ResourceState {
+                        kind: op.resource_type.clone(),
+                        provider: op.provider.clone(),
+                        id: created.id,
+                        attributes: created.attributes,
+                        dependencies: existing
+                            .map(|r| r.dependencies.clone())
+                            .unwrap_or_default(),
+                        create_before_destroy: existing
+                            .is_some_and(|r| r.create_before_destroy),
+                        sensitive_attributes: sensitive_after(existing, op),
+                    }
+                    .redacted(),
+                )),
                 None => abandoned(),
             }
         }
@@ -1777,18 +1815,21 @@ async fn settle(
                 .await
                 .map_err(|e| failure("reading", e))?;
             match attrs {
-                Some(attributes) => done(Some(ResourceState {
-                    kind: op.resource_type.clone(),
-                    provider: op.provider.clone(),
-                    id: id.to_owned(),
-                    attributes,
-                    dependencies: existing
-                        .map(|r| r.dependencies.clone())
-                        .unwrap_or_default(),
-                    create_before_destroy: existing
-                        .is_some_and(|r| r.create_before_destroy),
-                    sensitive_attributes: sensitive_after(existing, op),
-                })),
+                Some(attributes) => done(Some(
+                    ResourceState {
+                        kind: op.resource_type.clone(),
+                        provider: op.provider.clone(),
+                        id: id.to_owned(),
+                        attributes,
+                        dependencies: existing
+                            .map(|r| r.dependencies.clone())
+                            .unwrap_or_default(),
+                        create_before_destroy: existing
+                            .is_some_and(|r| r.create_before_destroy),
+                        sensitive_attributes: sensitive_after(existing, op),
+                    }
+                    .redacted(),
+                )),
                 None => done(None),
             }
         }
@@ -1875,14 +1916,19 @@ pub async fn refresh(
                     address,
                     resource: None,
                 }),
-                Some(attrs) if attrs == resource.attributes => None,
-                Some(attributes) => Some(JournalEntry::Done {
-                    address,
-                    resource: Some(ResourceState {
-                        attributes,
-                        ..resource.clone()
-                    }),
-                }),
+                Some(mut attrs) => {
+                    redact_attributes(
+                        &mut attrs,
+                        &resource.sensitive_attributes,
+                    );
+                    (attrs != resource.attributes).then(|| JournalEntry::Done {
+                        address,
+                        resource: Some(ResourceState {
+                            attributes: attrs,
+                            ..resource.clone()
+                        }),
+                    })
+                }
             }
         })
         .collect())

@@ -950,14 +950,17 @@ async fn perform(
         },
     };
     let sensitive = &op.sensitive;
-    let resource = |id: String, attributes: Attrs| ResourceState {
-        kind: ty.to_owned(),
-        provider: change.provider.clone(),
-        id,
-        attributes,
-        dependencies: change.depends_on.clone(),
-        create_before_destroy: change.create_before_destroy,
-        sensitive_attributes: sensitive.clone(),
+    let resource = |id: String, attributes: Attrs| {
+        ResourceState {
+            kind: ty.to_owned(),
+            provider: change.provider.clone(),
+            id,
+            attributes,
+            dependencies: change.depends_on.clone(),
+            create_before_destroy: change.create_before_destroy,
+            sensitive_attributes: sensitive.clone(),
+        }
+        .redacted()
     };
     let failure = |error: ProviderError, attempts: u32| {
         let after = if attempts > 1 {
@@ -1425,10 +1428,22 @@ impl<'a> Run<'a> {
                 state.resources.get(address).map(|r| &r.attributes)
             }
         };
+        let sensitive = self.plan.sensitive_attributes(change);
         let mut config = Attrs::new();
         for (name, value) in &change.config {
             match resolve(value, &self.variables, &lookup) {
                 Ok(Resolved::Known(json)) => {
+                    // A sensitive value reaches the provider wrapped, so
+                    // that it knows to use it and never record it; a
+                    // secret's reference is no value and goes as it is.
+                    let json = if sensitive.contains(name)
+                        && !is_secret_marker(&json)
+                        && !json.is_null()
+                    {
+                        crate::sensitive::wrap(json)
+                    } else {
+                        json
+                    };
                     config.insert(name.clone(), json);
                 }
                 Ok(Resolved::Unknown(refs)) => {
@@ -1731,4 +1746,11 @@ impl<'a> Run<'a> {
             state: self.state,
         }
     }
+}
+
+/// Whether `json` is a secret's reference as providers receive it.
+fn is_secret_marker(json: &Json) -> bool {
+    json.as_object().is_some_and(|map| {
+        map.len() == 1 && map.get("secret_ref").is_some_and(Json::is_string)
+    })
 }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 use super::state::{Attrs, JournalEntry};
+use crate::sensitive::SensitiveValue;
 use crate::value::Value;
 
 /// The format version of plan files this build writes and reads.
@@ -120,6 +121,14 @@ pub struct Change {
     /// Create the replacement before destroying the old object.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub create_before_destroy: bool,
+    /// The attributes whose values are, or derive from, a secret or a
+    /// sensitive variable, as [`CompiledEnv::sensitive_attributes`]
+    /// found them: names only, never values.
+    ///
+    /// [`CompiledEnv::sensitive_attributes`]:
+    /// crate::CompiledEnv::sensitive_attributes
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitive_attributes: Vec<String>,
 }
 
 /// A whole plan.
@@ -157,21 +166,23 @@ pub struct Plan {
     /// never written: a saved plan needs them again when it is applied.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sensitive_variables: Vec<String>,
-    /// The values of the sensitive variables, in memory only.
+    /// The values of the sensitive variables, in memory only: a
+    /// [`SensitiveValue`] cannot be written.
     #[serde(skip)]
-    pub sensitive_values: BTreeMap<String, Json>,
+    pub sensitive_values: BTreeMap<String, SensitiveValue>,
     /// The changes, in address order, no-ops included.
     pub changes: Vec<Change>,
 }
 
 impl Plan {
-    /// Every variable's value, sensitive ones included.
+    /// Every variable's value, sensitive ones exposed: for resolving the
+    /// values providers receive, and nothing else.
     pub fn all_variables(&self) -> BTreeMap<String, Json> {
         let mut all = self.variables.clone();
         all.extend(
             self.sensitive_values
                 .iter()
-                .map(|(k, v)| (k.clone(), v.clone())),
+                .map(|(k, v)| (k.clone(), v.expose())),
         );
         all
     }
@@ -204,7 +215,7 @@ impl Plan {
     /// sensitive variable: the state marks them, so that they are never
     /// shown.
     pub fn sensitive_attributes(&self, change: &Change) -> Vec<String> {
-        change
+        let mut names: Vec<String> = change
             .config
             .iter()
             .filter(|(_, value)| {
@@ -224,7 +235,11 @@ impl Plan {
                 sensitive
             })
             .map(|(name, _)| name.clone())
-            .collect()
+            .collect();
+        names.extend(change.sensitive_attributes.iter().cloned());
+        names.sort();
+        names.dedup();
+        names
     }
 }
 

@@ -33,6 +33,9 @@
 //! token is kept beside the attributes, never in them, so that the
 //! attributes of a fresh object equal its configuration plus
 //! [`TypeHints::computed`] and a plan right after an apply is empty.
+//! A sensitive value, which the engine sends wrapped
+//! (`{"sensitive_value": ...}`, see [`crate::sensitive`]), is a write-only
+//! argument: the simulated cloud keeps and returns only its hash marker.
 //!
 //! # Faults, latency and crashes
 //!
@@ -1184,6 +1187,23 @@ impl SimCloud {
     }
 }
 
+/// The configuration as the simulated cloud keeps it: a sensitive value
+/// (wrapped by the engine) is used as a write-only argument and kept only
+/// as its hash marker, like a password a cloud never returns.
+fn write_only(config: &Attrs) -> Attrs {
+    config
+        .iter()
+        .map(|(name, value)| {
+            let kept = if crate::sensitive::is_wrapped(value) {
+                crate::sensitive::redact(value)
+            } else {
+                value.clone()
+            };
+            (name.clone(), kept)
+        })
+        .collect()
+}
+
 fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && !id.starts_with('.')
@@ -1309,6 +1329,7 @@ impl Provider for SimProvider {
             .cloud
             .begin(Operation::ReadData, &self.config, resource_type)
             .await?;
+        let config = &write_only(config);
         let attrs = data_source(&self.config, resource_type, config);
         self.finish(verdict, attrs)
     }
@@ -1323,6 +1344,7 @@ impl Provider for SimProvider {
             .cloud
             .begin(Operation::Create, &self.config, resource_type)
             .await?;
+        let config = &write_only(config);
         let (object, new) = blocking(|| {
             self.cloud
                 .create_object(&self.config, resource_type, config, token)
@@ -1351,6 +1373,7 @@ impl Provider for SimProvider {
             .cloud
             .begin(Operation::Update, &self.config, resource_type)
             .await?;
+        let config = &write_only(config);
         let cloud = &self.cloud;
         let updated = blocking(|| {
             let _lock = cloud.lock()?;

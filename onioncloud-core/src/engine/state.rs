@@ -65,6 +65,30 @@ pub struct ResourceState {
     pub create_before_destroy: bool,
 }
 
+impl ResourceState {
+    /// The same object with the values of its
+    /// [`sensitive_attributes`](Self::sensitive_attributes) replaced by
+    /// [`redact`](crate::sensitive::redact)'s marker: what a state
+    /// records, so that no sensitive value is ever written while a change
+    /// of one is still seen.
+    pub fn redacted(mut self) -> Self {
+        redact_attributes(&mut self.attributes, &self.sensitive_attributes);
+        self
+    }
+}
+
+/// Replaces the values of the attributes `names` (top-level names) in
+/// `attrs` by their [`redact`](crate::sensitive::redact) markers.
+pub fn redact_attributes(attrs: &mut Attrs, names: &[String]) {
+    for name in names {
+        if let Some(value) = attrs.get_mut(name)
+            && !value.is_null()
+        {
+            *value = crate::sensitive::redact(value);
+        }
+    }
+}
+
 /// What a pending operation was doing.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize,

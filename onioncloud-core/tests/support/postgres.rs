@@ -134,9 +134,20 @@ impl Server {
     /// A libpq connection string for the `postgres` database, through the
     /// Unix socket.
     pub fn conninfo(&self) -> String {
+        // The socket needs no TLS; the opt-out is explicit all the same.
         format!(
-            "host={} port={} user=postgres dbname=postgres",
+            "host={} port={} user=postgres dbname=postgres sslmode=disable",
             self.socket_dir.display(),
+            self.port
+        )
+    }
+
+    /// A connection string for the server's TCP port on loopback (where
+    /// it offers no TLS and refuses logins), then `extra`.
+    #[allow(dead_code, reason = "not every test binary checks TLS")]
+    pub fn tcp_conninfo(&self, extra: &str) -> String {
+        format!(
+            "host=127.0.0.1 port={} user=postgres dbname=postgres {extra}",
             self.port
         )
     }

@@ -25,18 +25,24 @@
 //! mistaken for a new backend that happens to reuse the pid, and
 //! `pg_locks` shows it to every user.
 //!
-//! **TLS.** [`PostgresStore::connect`] connects without TLS, which suits
-//! a Unix socket or loopback; across a network, use
-//! [`PostgresStore::connect_with`] with a TLS connector for tokio-postgres
-//! (such as `postgres-native-tls` or `tokio-postgres-rustls`) and
-//! `sslmode=require` in the connection string. Passwords in the
-//! connection string never appear in messages.
+//! **TLS.** [`PostgresStore::connect`] requires TLS over TCP, with the
+//! server's certificate verified (chain and host name, by rustls) against
+//! the Mozilla roots and the system's certificate store: `sslmode=prefer`,
+//! libpq's default, would fall back to plain text, so it is taken as
+//! `require`. The one opt-out is explicit: `sslmode=disable` in the
+//! connection string, for a loopback server in a test, say. Over a Unix
+//! socket, where libpq does not use TLS either, it connects without.
+//! [`PostgresStore::connect_with`] takes any other TLS connector for
+//! tokio-postgres (a private certificate authority, client certificates)
+//! and honours `sslmode` as given. Passwords in the connection string
+//! never appear in messages.
 #![allow(
     clippy::result_large_err,
     reason = "StoreError is the StateStore trait's error, sized in store.rs"
 )]
 
 use async_trait::async_trait;
+use tokio_postgres::config::SslMode;
 use tokio_postgres::tls::MakeTlsConnect;
 use tokio_postgres::{Client, Config, IsolationLevel, NoTls, Socket};
 
@@ -136,21 +142,97 @@ fn describe(config: &Config, environment: &str) -> String {
     )
 }
 
+fn parse_conninfo(
+    conninfo: &str,
+    environment: &str,
+) -> Result<Config, StoreError> {
+    conninfo.parse().map_err(|e| StoreError::Io {
+        store: format!("PostgreSQL, environment {environment}"),
+        action: "parsing the connection string".to_owned(),
+        source: Box::new(e),
+    })
+}
+
+/// How [`PostgresStore::connect`] secures a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsPolicy {
+    /// No TLS: `sslmode=disable` was given, or every host is a Unix
+    /// socket.
+    Plain,
+    /// TLS required, the server's certificate verified.
+    Verified,
+}
+
+/// The TLS policy for a parsed connection string: [`TlsPolicy::Plain`]
+/// only for an explicit `sslmode=disable` or Unix sockets alone.
+pub fn tls_policy(config: &Config) -> TlsPolicy {
+    let hosts = config.get_hosts();
+    #[cfg(unix)]
+    let only_sockets = !hosts.is_empty()
+        && hosts
+            .iter()
+            .all(|h| matches!(h, tokio_postgres::config::Host::Unix(_)));
+    #[cfg(not(unix))]
+    let only_sockets = false;
+    if config.get_ssl_mode() == SslMode::Disable || only_sockets {
+        TlsPolicy::Plain
+    } else {
+        TlsPolicy::Verified
+    }
+}
+
+/// A rustls connector that verifies the server's certificate against the
+/// Mozilla roots and the system's certificate store.
+fn verified_tls() -> Result<tokio_postgres_rustls::MakeRustlsConnect, String> {
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    // A system store that cannot be read leaves the Mozilla roots.
+    let native = rustls_native_certs::load_native_certs();
+    roots.add_parsable_certificates(native.certs);
+    let provider =
+        std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+}
+
 impl PostgresStore {
-    /// Connects without TLS (for a Unix socket or loopback), and creates
-    /// the tables if missing. `conninfo` is a libpq connection string or
-    /// URL; `environment` names the state in the tables.
+    /// Connects, and creates the tables if missing. `conninfo` is a
+    /// libpq connection string or URL; `environment` names the state in
+    /// the tables. Over TCP the connection uses TLS with the server's
+    /// certificate verified, unless the connection string says
+    /// `sslmode=disable`; over a Unix socket it uses none (see the
+    /// module's documentation).
     ///
     /// # Errors
     ///
     /// [`StoreError::Io`] when the connection string is not valid, the
-    /// server cannot be reached or refuses the login, or the tables
-    /// cannot be created.
+    /// server cannot be reached, offers no TLS, presents a certificate
+    /// that does not verify, or refuses the login, or the tables cannot be
+    /// created.
     pub async fn connect(
         conninfo: &str,
         environment: &str,
     ) -> Result<Self, StoreError> {
-        Self::connect_with(conninfo, environment, NoTls).await
+        let mut config = parse_conninfo(conninfo, environment)?;
+        match tls_policy(&config) {
+            TlsPolicy::Plain => {
+                Self::connect_config(config, environment, NoTls).await
+            }
+            TlsPolicy::Verified => {
+                config.ssl_mode(SslMode::Require);
+                let tls = verified_tls().map_err(|e| StoreError::Io {
+                    store: describe(&config, environment),
+                    action: "setting up TLS".to_owned(),
+                    source: e.into(),
+                })?;
+                Self::connect_config(config, environment, tls).await
+            }
+        }
     }
 
     /// As [`PostgresStore::connect`], through a TLS connector for
@@ -168,12 +250,19 @@ impl PostgresStore {
         T: MakeTlsConnect<Socket>,
         T::Stream: Send + 'static,
     {
-        let mut config: Config =
-            conninfo.parse().map_err(|e| StoreError::Io {
-                store: format!("PostgreSQL, environment {environment}"),
-                action: "parsing the connection string".to_owned(),
-                source: Box::new(e),
-            })?;
+        let config = parse_conninfo(conninfo, environment)?;
+        Self::connect_config(config, environment, tls).await
+    }
+
+    async fn connect_config<T>(
+        mut config: Config,
+        environment: &str,
+        tls: T,
+    ) -> Result<Self, StoreError>
+    where
+        T: MakeTlsConnect<Socket>,
+        T::Stream: Send + 'static,
+    {
         if config.get_application_name().is_none() {
             config.application_name("onioncloud");
         }
