@@ -24,6 +24,7 @@ mod policy_corpus;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use onioncloud::core::{CompiledEnv, Env};
 use policy_corpus::Case;
@@ -322,13 +323,32 @@ fn enclosing_type(text: &str, line: usize) -> Option<String> {
     })
 }
 
-/// Synthesizes a case and scans it.
-fn scan_case(checkov: &Path, case: &Case) -> (CompiledEnv, Vec<Verdict>) {
-    let env = case.env().compile().expect("the case compiles");
-    let dir = tempfile::tempdir().unwrap();
-    write_modules(&env, dir.path());
-    let verdicts = run_checkov(checkov, dir.path(), None);
-    (env, verdicts)
+/// A corpus case, compiled, with checkov's verdicts on it.
+struct Scan {
+    case: Case,
+    env: CompiledEnv,
+    verdicts: Vec<Verdict>,
+}
+
+/// Every corpus case synthesized and scanned, once for all tests.
+fn scans(checkov: &Path) -> &'static [Scan] {
+    static SCANS: OnceLock<Vec<Scan>> = OnceLock::new();
+    SCANS.get_or_init(|| {
+        policy_corpus::cases()
+            .into_iter()
+            .map(|case| {
+                let env = case.env().compile().expect("the case compiles");
+                let dir = tempfile::tempdir().unwrap();
+                write_modules(&env, dir.path());
+                let verdicts = run_checkov(checkov, dir.path(), None);
+                Scan {
+                    case,
+                    env,
+                    verdicts,
+                }
+            })
+            .collect()
+    })
 }
 
 fn failures_of_mapped(verdicts: &[Verdict]) -> BTreeSet<(String, String)> {
@@ -396,9 +416,8 @@ fn checkov_verdicts_match_the_corpus_table() {
     };
     let mut passed_somewhere = BTreeSet::new();
     let mut mismatches = Vec::new();
-    for case in policy_corpus::cases() {
-        let (_, verdicts) = scan_case(&checkov, &case);
-        let got = failures_of_mapped(&verdicts);
+    for Scan { case, verdicts, .. } in scans(&checkov) {
+        let got = failures_of_mapped(verdicts);
         let want: BTreeSet<(String, String)> = case
             .checkov_failures
             .iter()
@@ -439,10 +458,14 @@ fn onioncloud_and_checkov_agree_per_mapped_pair() {
         return skip("checkov (ONIONCLOUD_CHECKOV)");
     };
     let mut problems = Vec::new();
-    for case in policy_corpus::cases() {
-        let (env, verdicts) = scan_case(&checkov, &case);
-        let ours = onioncloud_violations(&case, &env);
-        let theirs = failures_of_mapped(&verdicts);
+    for Scan {
+        case,
+        env,
+        verdicts,
+    } in scans(&checkov)
+    {
+        let ours = onioncloud_violations(case, env);
+        let theirs = failures_of_mapped(verdicts);
         for pair in MAPPING {
             let oc = ours.iter().any(|(rule, _)| rule == pair.rule);
             let ck = theirs.iter().any(|(check, _)| check == pair.check);
