@@ -2,6 +2,9 @@
 # Install the external tools OnionCloud's tests use into a cache directory:
 #
 #   <tools>/venv        Python virtualenv with Salt (pinned, scripts/salt-requirements.txt)
+#   <tools>/checkov-venv Python virtualenv with checkov (pinned,
+#                       scripts/checkov-requirements.txt), apart from Salt's
+#                       because their pinned dependencies differ
 #   <tools>/cargo/bin   mdbook (cargo install --locked, pinned version)
 #   <tools>/haproxy     Debian's haproxy, unpacked (not installed), and a wrapper
 #   <tools>/sshd        Debian's openssh-server, unpacked (not installed), and a
@@ -17,6 +20,7 @@
 #   ONIONCLOUD_TOOLS_DIR     cache directory (see above)
 #   ONIONCLOUD_PYTHON        python interpreter for the venv (default: python3, needs >= 3.10)
 #   ONIONCLOUD_SKIP_SALT=1   do not install/check the salt venv
+#   ONIONCLOUD_SKIP_CHECKOV=1 do not install/check the checkov venv
 #   ONIONCLOUD_SKIP_MDBOOK=1 do not install/check mdbook (its build takes ~4 min on 2 cores)
 #   ONIONCLOUD_SKIP_HAPROXY=1 do not unpack/check haproxy
 #   ONIONCLOUD_SKIP_SSHD=1   do not unpack/check sshd
@@ -26,6 +30,7 @@ SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 TOOLS_DIR="${ONIONCLOUD_TOOLS_DIR:-$HOME/.cache/onioncloud/tools}"
 PYTHON="${ONIONCLOUD_PYTHON:-python3}"
 SALT_REQUIREMENTS="$SCRIPT_DIR/salt-requirements.txt"
+CHECKOV_REQUIREMENTS="$SCRIPT_DIR/checkov-requirements.txt"
 MDBOOK_VERSION="0.5.4"
 
 log() { printf '[install-tools] %s\n' "$*" >&2; }
@@ -73,6 +78,36 @@ install_salt() {
         || die "salt-call --version failed after install"
     printf '%s\n' "$want" >"$stamp"
     log "installed $("$venv/bin/salt-call" --version)"
+}
+
+# ------------------------------------------------------------- checkov venv --
+# checkov cross-checks OnionCloud's policy rules (tests/checkov.rs). Only its
+# installation needs the network (PyPI): the tests run it with no API key,
+# --skip-download, --skip-results-upload, BC_SKIP_MAPPING=TRUE and
+# CKV_SKIP_PACKAGE_UPDATE_CHECK=True, which keep it offline.
+install_checkov() {
+    local venv="$TOOLS_DIR/checkov-venv" stamp="$TOOLS_DIR/checkov-venv/.onioncloud-stamp" want have=""
+    [ -f "$CHECKOV_REQUIREMENTS" ] || die "missing $CHECKOV_REQUIREMENTS"
+    command -v "$PYTHON" >/dev/null 2>&1 || die "python interpreter '$PYTHON' not found"
+    "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' \
+        || die "$PYTHON is older than 3.10"
+
+    want="$({ cat "$CHECKOV_REQUIREMENTS"; "$PYTHON" -c 'import sys; print(sys.version)'; echo stamp-v1; } | sha256_of)"
+    [ -f "$stamp" ] && have="$(cat "$stamp")"
+    if [ "$have" = "$want" ] && [ -x "$venv/bin/checkov" ]; then
+        log "checkov venv up to date ($venv)"
+        return 0
+    fi
+
+    log "creating checkov venv in $venv (this takes ~1 min)"
+    rm -rf "$venv"
+    "$PYTHON" -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$CHECKOV_REQUIREMENTS"
+    # Smoke check: the entry point imports checkov and its runtime deps.
+    CKV_SKIP_PACKAGE_UPDATE_CHECK=True "$venv/bin/checkov" --version >/dev/null \
+        || die "checkov --version failed after install"
+    printf '%s\n' "$want" >"$stamp"
+    log "installed checkov $(CKV_SKIP_PACKAGE_UPDATE_CHECK=True "$venv/bin/checkov" --version)"
 }
 
 # ------------------------------------------------------------------- mdbook --
@@ -185,6 +220,7 @@ WRAPPER
 }
 
 if [ "${ONIONCLOUD_SKIP_SALT:-0}" != 1 ]; then install_salt; fi
+if [ "${ONIONCLOUD_SKIP_CHECKOV:-0}" != 1 ]; then install_checkov; fi
 if [ "${ONIONCLOUD_SKIP_HAPROXY:-0}" != 1 ]; then install_haproxy; fi
 if [ "${ONIONCLOUD_SKIP_SSHD:-0}" != 1 ]; then install_sshd; fi
 if [ "${ONIONCLOUD_SKIP_MDBOOK:-0}" != 1 ]; then install_mdbook; fi
@@ -200,6 +236,7 @@ echo "#   source $SCRIPT_DIR/tools-env.sh"
 echo "# or export:"
 echo "export PATH=\"$TOOLS_DIR/venv/bin:$TOOLS_DIR/cargo/bin:\$PATH\""
 if [ -n "${ONIONCLOUD_SALT_CALL:-}" ]; then echo "export ONIONCLOUD_SALT_CALL=\"$ONIONCLOUD_SALT_CALL\""; fi
+if [ -n "${ONIONCLOUD_CHECKOV:-}" ]; then echo "export ONIONCLOUD_CHECKOV=\"$ONIONCLOUD_CHECKOV\""; fi
 if [ -n "${ONIONCLOUD_MDBOOK:-}" ]; then echo "export ONIONCLOUD_MDBOOK=\"$ONIONCLOUD_MDBOOK\""; fi
 if [ -n "${ONIONCLOUD_SSHD:-}" ]; then echo "export ONIONCLOUD_SSHD=\"$ONIONCLOUD_SSHD\""; fi
 if [ -n "${ONIONCLOUD_SALT_SSH:-}" ]; then echo "export ONIONCLOUD_SALT_SSH=\"$ONIONCLOUD_SALT_SSH\""; fi

@@ -8,6 +8,8 @@
 #   ONIONCLOUD_TOOLS_DIR       the cache dir (default $HOME/.cache/onioncloud/tools)
 #   ONIONCLOUD_SALT_CALL       <tools>/venv/bin/salt-call          (if installed)
 #   ONIONCLOUD_MDBOOK          <tools>/cargo/bin/mdbook            (if installed)
+#   ONIONCLOUD_CHECKOV         <tools>/checkov-venv/bin/checkov     (if installed; not put
+#                              on PATH, its venv is apart from Salt's)
 #   ONIONCLOUD_SALT_SSH        <tools>/venv/bin/salt-ssh           (if installed)
 #   ONIONCLOUD_HAPROXY         <tools>/haproxy/haproxy             (if unpacked)
 #   ONIONCLOUD_SSHD            <tools>/sshd/sshd                   (if unpacked)
@@ -36,6 +38,9 @@ if [ -x "$ONIONCLOUD_TOOLS_DIR/venv/bin/salt-call" ]; then
 fi
 if [ -x "$ONIONCLOUD_TOOLS_DIR/venv/bin/salt-ssh" ]; then
     export ONIONCLOUD_SALT_SSH="$ONIONCLOUD_TOOLS_DIR/venv/bin/salt-ssh"
+fi
+if [ -x "$ONIONCLOUD_TOOLS_DIR/checkov-venv/bin/checkov" ]; then
+    export ONIONCLOUD_CHECKOV="$ONIONCLOUD_TOOLS_DIR/checkov-venv/bin/checkov"
 fi
 if [ -z "${ONIONCLOUD_SSHD:-}" ] && [ -x "$ONIONCLOUD_TOOLS_DIR/sshd/sshd" ]; then
     export ONIONCLOUD_SSHD="$ONIONCLOUD_TOOLS_DIR/sshd/sshd"
