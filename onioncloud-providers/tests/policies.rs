@@ -1456,6 +1456,12 @@ fn secret_plaintext() {
             .set("credentials", "projects/acme/secrets/api/versions/latest")
             .set("private_key_file", "/etc/ssl/private/key.pem"),
     );
+    good.add(
+        "web",
+        aws::Instance::new("ami-1", "t3.small").metadata_options(
+            aws::MetadataOptions::new().http_tokens("required"),
+        ),
+    );
     let token = good.variable("token", Variable::<String>::new());
     good.add(
         "hook",

@@ -262,12 +262,13 @@ const NOT_SECRET_ENDINGS: &[&str] = &[
 /// password, passwd, passphrase, secret, token, api_key, private_key,
 /// access_key, credential (case and dashes aside), and does not end like
 /// an id, ARN, name, version, length, path or URL (`secret_id`,
-/// `password_wo_version`, `token_url` are not secrets).
+/// `password_wo_version`, `token_url` are not secrets), nor is EC2's
+/// `metadata_options.http_tokens` (`required` or `optional`).
 pub fn looks_like_secret_name(name: &str) -> bool {
     let name = name.to_ascii_lowercase().replace('-', "_");
     SECRET_WORDS.iter().any(|w| name.contains(w))
         && !NOT_SECRET_ENDINGS.iter().any(|e| name.ends_with(e))
-        && !matches!(name.as_str(), "secret_id" | "token_id")
+        && !matches!(name.as_str(), "secret_id" | "token_id" | "http_tokens")
 }
 
 /// Whether a literal value is obviously not a secret: empty, a boolean
