@@ -292,10 +292,11 @@ fn find_plaintext(
     out: &mut Vec<String>,
 ) {
     match value {
-        Value::String(text) => {
-            if looks_like_secret_name(name) && !is_obviously_not_secret(text) {
-                out.push(path.to_owned());
-            }
+        Value::String(text)
+            if looks_like_secret_name(name)
+                && !is_obviously_not_secret(text) =>
+        {
+            out.push(path.to_owned());
         }
         Value::Concat(parts) => {
             let all_literal =

@@ -27,7 +27,7 @@
 //! ```
 //!
 //! Rules see attributes by their Terraform names, through
-//! [`ResourceView`], so typed resources and
+//! [`ResourceView`](onioncloud_core::policy::ResourceView), so typed resources and
 //! [`GenericResource`](onioncloud_core::GenericResource)s are checked
 //! alike. A resource's companions are found by reference: a bucket's
 //! `aws_s3_bucket_server_side_encryption_configuration` is the one whose
@@ -58,8 +58,9 @@
 //!   variable or reference is not.
 //! - Policy documents: literal JSON, and concatenations whose references
 //!   sit inside JSON strings, are read; anything else is not.
-//! - Secrets: only literal strings are reported; a [`SecretRef`](onioncloud_core::SecretRef), a
-//!   variable or a reference is what the rule asks for.
+//! - Secrets: only literal strings are reported; a
+//!   [`SecretRef`](onioncloud_core::SecretRef), a variable or a reference
+//!   is what the rule asks for.
 //!
 //! Buckets managed through a Ceph RADOS Gateway (an `aws` provider
 //! configuration whose `endpoints` set `s3`, as
