@@ -182,8 +182,8 @@ fn aws_tags() -> BTreeMap<&'static str, &'static str> {
     BTreeMap::from([("app", "orders"), ("environment", "prod")])
 }
 
-/// A bucket policy that lets the load balancer's access logs and S3's
-/// server access logs into the log bucket `arn`.
+/// A bucket policy that lets the load balancer's access logs, S3's
+/// server access logs and the VPC's flow logs into the log bucket `arn`.
 fn log_delivery_policy(arn: Output<String>) -> Output<String> {
     concat([
         Input::from(format!(
@@ -201,7 +201,22 @@ fn log_delivery_policy(arn: Output<String>) -> Output<String> {
              \"Action\":\"s3:PutObject\",\"Resource\":\"",
         ),
         Input::from(&arn),
-        Input::from("/s3/*\"}]}"),
+        Input::from(
+            "/s3/*\"},\
+             {\"Sid\":\"FlowLogsWrite\",\"Effect\":\"Allow\",\
+             \"Principal\":{\"Service\":\"delivery.logs.amazonaws.com\"},\
+             \"Action\":\"s3:PutObject\",\"Resource\":\"",
+        ),
+        Input::from(&arn),
+        Input::from(
+            "/vpc/AWSLogs/*\",\"Condition\":{\"StringEquals\":\
+             {\"s3:x-amz-acl\":\"bucket-owner-full-control\"}}},\
+             {\"Sid\":\"FlowLogsAclCheck\",\"Effect\":\"Allow\",\
+             \"Principal\":{\"Service\":\"delivery.logs.amazonaws.com\"},\
+             \"Action\":\"s3:GetBucketAcl\",\"Resource\":\"",
+        ),
+        Input::from(&arn),
+        Input::from("\"}]}"),
     ])
 }
 
@@ -340,6 +355,28 @@ fn aws_web_tier(env: &mut Env, roles: &Roles) {
         GenericResource::new("aws_s3_bucket_policy")
             .input::<String>("bucket", logs.bucket.id())
             .input::<String>("policy", log_delivery_policy(logs.arn())),
+    );
+    // The log bucket is where access logs go; logging its own access
+    // into itself would log every log delivery, without end.
+    env.suppress(
+        "OC-AWS-S3-LOGGING",
+        &logs,
+        "the log bucket is the access logs' destination; logging its own \
+         access into itself would loop",
+    );
+    // The VPC's traffic, accepted and rejected, into the log bucket.
+    env.add_with(
+        "prod",
+        aws::FlowLog::new()
+            .vpc_id(vpc.id())
+            .traffic_type("ALL")
+            .log_destination_type("s3")
+            .log_destination(concat([
+                Input::from(&logs.arn()),
+                Input::from("/vpc/"),
+            ]))
+            .tags(tags.clone()),
+        Meta::new().depends_on(&log_policy),
     );
     let backups = env.component(
         "backups",
@@ -565,6 +602,12 @@ fn gcp_disaster_recovery(env: &mut Env, roles: &Roles) {
         ObjectStore::gcs("onioncloud-dr-logs", "EU")
             .tag("app", "orders")
             .tag("environment", "dr"),
+    );
+    env.suppress(
+        "OC-GCP-GCS-LOGGING",
+        &logs,
+        "the log bucket is the usage logs' destination; logging its own \
+         access into itself would loop",
     );
     env.component(
         "dr-backups",

@@ -7,6 +7,9 @@
 //! nested block, and the handle that [`Env::add`](onioncloud_core::Env::add)
 //! returns gives typed attribute outputs.
 //!
+//! The [`policies`] module holds the built-in policy packs: the security
+//! and compliance rules environments are checked against.
+//!
 //! Each cloud sits behind a cargo feature (`aws`, `gcp`, `private`), all on
 //! by default. The `schema` feature, off by default, adds the `schema` module:
 //! an offline check of a synthesized module against the provider's
@@ -18,6 +21,7 @@ pub mod aws;
 pub mod components;
 #[cfg(feature = "gcp")]
 pub mod gcp;
+pub mod policies;
 #[cfg(feature = "private")]
 pub mod private;
 #[cfg(any(test, feature = "schema"))]

@@ -57,7 +57,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::address::{Address, Mode, SourceLocation};
+use crate::address::{Address, Mode, ProviderRef, SourceLocation};
 use crate::compile::CompiledEnv;
 use crate::env::Declaration;
 use crate::value::Value;
@@ -408,6 +408,15 @@ impl<'a> ResourceView<'a> {
     /// Where the user declared it.
     pub fn location(&self) -> &'a SourceLocation {
         &self.decl.location
+    }
+
+    /// The provider configuration it names with
+    /// [`Meta::provider`](crate::Meta::provider), like `aws.ceph`; `None`
+    /// for the default configuration of its type's provider. Rules use it
+    /// to tell apart resources of one type managed by different services,
+    /// such as S3 buckets on AWS and on a Ceph gateway.
+    pub fn provider(&self) -> Option<&'a ProviderRef> {
+        self.decl.meta.provider.as_ref()
     }
 
     /// Its arguments, by Terraform attribute name.
