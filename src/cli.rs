@@ -365,20 +365,13 @@ pub fn run_with_packs<E: Display>(
         })
     };
     // The policy gate of the commands that produce infrastructure: refuse
-    // on a mandatory violation, warn about advisory ones (on stderr when
-    // stdout carries JSON).
-    let gate = |command: &str,
-                out: &mut dyn std::io::Write,
-                stderr: bool|
-     -> Result<(), CliError> {
+    // on a mandatory violation, warn about advisory ones on standard
+    // error, like a compiler, so that standard output stays the
+    // command's own.
+    let gate = |command: &str| -> Result<(), CliError> {
         let report = policies::check(&env, packs);
-        let warnings = policies::gate(command, &report)?;
-        for warning in warnings {
-            if stderr {
-                eprintln!("{warning}");
-            } else {
-                write(out, &format!("{warning}\n"))?;
-            }
+        for warning in policies::gate(command, &report)? {
+            eprintln!("{warning}");
         }
         Ok(())
     };
@@ -414,7 +407,7 @@ pub fn run_with_packs<E: Display>(
             out: dir,
             from_state,
         } => {
-            gate("synth", out, false)?;
+            gate("synth")?;
             let count = if from_state {
                 let engine =
                     engine_cli::Engine::open(&cli.engine, &env, &[], false)?;
@@ -436,7 +429,7 @@ pub fn run_with_packs<E: Display>(
             plan,
         } => {
             if !destroy {
-                gate("plan", out, json)?;
+                gate("plan")?;
             }
             let engine = engine_cli::Engine::open(
                 &cli.engine,
@@ -460,7 +453,7 @@ pub fn run_with_packs<E: Display>(
             plan,
             apply,
         } => {
-            gate("apply", out, false)?;
+            gate("apply")?;
             let extra = match &plan_file {
                 Some(path) => engine_cli::load_plan(path)?
                     .changes

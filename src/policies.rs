@@ -19,25 +19,26 @@
 //! assert!(policies::gate("plan", &report).is_ok());
 //! ```
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use onioncloud_core::CompiledEnv;
 use onioncloud_core::policy::report::{self, Format, ReportError};
-use onioncloud_core::policy::{self, Pack, Report};
+use onioncloud_core::policy::{self, Finding, Pack, Report};
 
 /// The packs `check`, `synth`, `plan` and `apply` run when the
 /// environment crate names none ([`cli::main`](crate::cli::main) and
 /// [`cli::run`](crate::cli::run)).
 ///
-/// This is the one place the built-in packs are plugged in: until
-/// `onioncloud-providers` ships them, it returns no pack, so nothing is
-/// checked unless the environment crate passes its own packs to
-/// [`cli::main_with_packs`](crate::cli::main_with_packs) or
+/// These are the built-in packs, [`onioncloud_providers::policies::all`]:
+/// every AWS, Google Cloud, private-cloud and common rule, with the
+/// default tag policy. An environment crate that wants others passes its
+/// own to [`cli::main_with_packs`](crate::cli::main_with_packs) or
 /// [`cli::run_with_packs`](crate::cli::run_with_packs).
 pub fn default_packs() -> Vec<Pack> {
-    Vec::new()
+    onioncloud_providers::policies::all()
 }
 
 /// Errors of the policy gate and of writing reports.
@@ -79,6 +80,10 @@ pub fn check(env: &CompiledEnv, packs: &[Pack]) -> Report {
     policy::check(env, &packs)
 }
 
+/// How many advisory findings of one rule are listed one by one before
+/// they are summed up in one warning.
+const GROUPED_AFTER: usize = 3;
+
 /// Lets `command` go on when no mandatory rule has a standing violation,
 /// returning one warning line per standing violation of an advisory rule
 /// (and per unused suppression).
@@ -109,12 +114,28 @@ pub fn gate(
             details: details.trim_end().to_owned(),
         });
     }
-    let mut warnings: Vec<String> = report
-        .failures()
-        .map(|f| {
-            format!("Warning: advisory policy {}", report::finding_line(f))
-        })
-        .collect();
+    // One line per advisory finding, or one per rule for a rule that
+    // flags many resources, so that warnings stay readable.
+    let mut by_rule: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    for finding in report.failures() {
+        by_rule.entry(&finding.rule).or_default().push(finding);
+    }
+    let mut warnings = Vec::new();
+    for (rule, findings) in by_rule {
+        if findings.len() <= GROUPED_AFTER {
+            warnings.extend(findings.iter().map(|f| {
+                format!("Warning: advisory policy {}", report::finding_line(f))
+            }));
+        } else {
+            warnings.push(format!(
+                "Warning: advisory policy {rule}: {} resources, the first \
+                 {}; `check` lists them all",
+                findings.len(),
+                report::finding_line(findings[0])
+                    .trim_start_matches(&format!("{rule}: "))
+            ));
+        }
+    }
     warnings.extend(report.unused_suppressions.iter().map(|s| {
         format!(
             "Warning: unused suppression of {} for {} at {}: it matches no \

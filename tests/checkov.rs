@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+use onioncloud::core::policy::{self, Pack};
 use onioncloud::core::{CompiledEnv, Env};
 use policy_corpus::Case;
 use serde_json::Value as Json;
@@ -150,19 +151,12 @@ fn onioncloud_violations(
     case: &Case,
     env: &CompiledEnv,
 ) -> BTreeSet<(String, String)> {
-    // TODO-integration: replace with the built-in packs once merged:
-    //     let packs = onioncloud_providers::policies::all();
-    //     let packs: Vec<&Pack> = packs.iter().collect();
-    //     policy::check(env, &packs)
-    //         .failures()
-    //         .map(|f| (f.rule.clone(), f.violation.address.to_string()))
-    //         .collect()
-    // Until then, the corpus table's violations (what the catalogue's
-    // rules demand) stand in for the packs' verdict.
-    let _ = env;
-    case.violations
-        .iter()
-        .map(|(rule, address)| (rule.to_string(), address.to_string()))
+    let _ = case;
+    let packs = onioncloud_providers::policies::all();
+    let packs: Vec<&Pack> = packs.iter().collect();
+    policy::check(env, &packs)
+        .failures()
+        .map(|f| (f.rule.clone(), f.violation.address.to_string()))
         .collect()
 }
 
@@ -522,8 +516,6 @@ fn example() -> CompiledEnv {
 /// example, and its entry removed, until the list is empty and the
 /// example passes checkov with zero failed checks.
 const EXAMPLE_WEAKNESSES: &[(&str, &str)] = &[
-    // No aws_flow_log for the VPC (OnionCloud's OC-AWS-VPC-FLOW-LOGS too).
-    ("CKV2_AWS_11", "aws_vpc.prod"),
     // The VPC's default security group keeps its allow-all rules.
     ("CKV2_AWS_12", "aws_vpc.prod"),
     // The public load balancer has no WAF web ACL.

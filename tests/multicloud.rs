@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use clap::Parser;
-use onioncloud::cli::{Cli, run};
+use onioncloud::cli::{Cli, run, run_with_packs};
 use onioncloud::core::{CompiledEnv, Env};
 use onioncloud::salt::runner::{SaltCall, locate_salt_call};
 use onioncloud_providers::schema::{ProviderSchema, check_module};
@@ -243,7 +243,10 @@ fn synth_is_all_or_nothing() {
         Ok(())
     };
     let cli = Cli::try_parse_from(["x", "synth", "--out", out_arg]).unwrap();
-    let err = run(cli, broken, &mut Vec::new()).unwrap_err().to_string();
+    // Without policy packs: this is about synthesis failing.
+    let err = run_with_packs(cli, broken, &[], &mut Vec::new())
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("google_compute_network.net refers in `description`"),
         "{err}"
@@ -264,7 +267,10 @@ fn an_invalid_environment_names_the_resource_and_line() {
         Ok(())
     };
     let cli = Cli::try_parse_from(["x", "validate"]).unwrap();
-    let err = run(cli, broken, &mut Vec::new()).unwrap_err().to_string();
+    // Without policy packs: this is about synthesis failing.
+    let err = run_with_packs(cli, broken, &[], &mut Vec::new())
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains(
             "invalid resource name \"9lives\" at tests/multicloud.rs:"

@@ -487,24 +487,34 @@ fn empty(dir: &Path) -> bool {
 }
 
 #[test]
-fn advisory_violations_are_warnings_before_the_plan_and_apply() {
+fn advisory_violations_are_warnings_that_stay_off_stdout() {
     let sandbox = Sandbox::new();
+    // Warnings go to standard error, like a compiler's: standard output
+    // is the plan alone.
     let (code, out) = sandbox.cli(advisory_only, &["plan"]);
     assert_eq!(code, Ok(0), "{out}");
-    let warning = "Warning: advisory policy T-OWNER: aws_s3_bucket.data (";
-    assert!(out.starts_with(warning), "{out}");
-    assert!(out.contains("): it has no `owner` tag\n"), "{out}");
+    assert!(!out.contains("Warning:"), "{out}");
     assert!(out.contains("Plan: 1 to add, 0 to change, 0 to destroy."));
-
-    // With --json the warnings stay off stdout, which is JSON alone.
     let (code, out) = sandbox.cli(advisory_only, &["plan", "--json"]);
     assert_eq!(code, Ok(0));
     serde_json::from_str::<Json>(&out).expect("stdout is JSON");
-
     let (code, out) = sandbox.cli(advisory_only, &["apply", "--auto-approve"]);
     assert_eq!(code, Ok(0), "{out}");
-    assert!(out.starts_with(warning), "{out}");
     assert!(out.contains("Apply complete! Resources: 1 added"), "{out}");
+
+    // What the gate prints: one line per finding.
+    let mut env = Env::new("t");
+    advisory_only(&mut env).unwrap();
+    let env = env.compile().unwrap();
+    let report = onioncloud::policies::check(&env, &packs());
+    let warnings = onioncloud::policies::gate("plan", &report).unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with(
+            "Warning: advisory policy T-OWNER: aws_s3_bucket.data ("
+        ) && warnings[0].ends_with("): it has no `owner` tag"),
+        "{warnings:?}"
+    );
 }
 
 #[test]

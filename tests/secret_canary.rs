@@ -189,7 +189,10 @@ fn with_pillar(env: &mut Env) -> Result<(), String> {
         env.variable("api_token", Variable::<String>::new().sensitive());
     let app = env.add(
         "app",
-        onioncloud::aws::Instance::new("ami-0abc1234", "t3.micro"),
+        onioncloud::aws::Instance::new("ami-0abc1234", "t3.micro")
+            .root_block_device(
+                onioncloud::aws::RootBlockDevice::new().encrypted(true),
+            ),
     );
     let mut role = Role::new("app");
     role.add(CmdRun::new("true").id("noop"));

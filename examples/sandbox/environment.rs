@@ -41,8 +41,9 @@ pub fn build(env: &mut Env) -> Result<(), Infallible> {
     build_in(env, &sandbox())
 }
 
-/// The environment, with its sandbox at `root`: a database, a bucket and
-/// the instance they configure.
+/// The environment, with its sandbox at `root`: a database and the
+/// instance it configures, both encrypted, so that every mandatory policy
+/// rule holds.
 pub fn build_in(env: &mut Env, root: &str) -> Result<(), Infallible> {
     env.provider(aws::Provider::region("eu-west-1"));
     let password = SecretRef::aws("sandbox/orders-db");
@@ -50,19 +51,21 @@ pub fn build_in(env: &mut Env, root: &str) -> Result<(), Infallible> {
         "orders",
         aws::DbInstance::new("postgres", "db.t3.micro")
             .password(&password)
-            .storage_encrypted(true),
+            .storage_encrypted(true)
+            .backup_retention_period(7),
     );
-    let bucket = env.add(
-        "assets",
-        aws::S3Bucket::new().bucket("onioncloud-sandbox-assets"),
+    let app = env.add(
+        "app",
+        aws::Instance::new("ami-0abc1234", "t3.micro").root_block_device(
+            aws::RootBlockDevice::new().encrypted(true).volume_size(8),
+        ),
     );
-    let app = env.add("app", aws::Instance::new("ami-0abc1234", "t3.micro"));
 
     let conf = concat([
         Input::from("db_host = "),
         db.address().into(),
-        "\nbucket = ".into(),
-        bucket.bucket().into(),
+        "\nlisten = ".into(),
+        app.private_ip().into(),
         "\n".into(),
     ]);
     env.configure(

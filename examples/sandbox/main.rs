@@ -4,9 +4,10 @@
 //!
 //! An instance's role writes its application's configuration, made from
 //! the pillar, under the sandbox, and records a reload whenever that file
-//! changes. The pillar carries the database's address and the bucket's
-//! name, which exist only once the infrastructure is applied, and the
-//! database password as a secret reference, never a value:
+//! changes. The pillar carries the database's address and the instance's
+//! own private address, which exist only once the infrastructure is
+//! applied, and the database password as a secret reference, never a
+//! value:
 //!
 //! ```text
 //! export ONIONCLOUD_SANDBOX=$PWD/.onioncloud/sandbox-files

@@ -189,7 +189,12 @@ pub fn cases() -> Vec<Case> {
 }
 
 fn tags(name: &str) -> serde_json::Value {
-    json!({ "Name": name, "owner": "platform", "environment": "prod",
+    tags_in(name, "prod")
+}
+
+/// The required tags, in the environment `environment`.
+fn tags_in(name: &str, environment: &str) -> serde_json::Value {
+    json!({ "Name": name, "owner": "platform", "environment": environment,
             "cost_centre": "cc-1" })
 }
 
@@ -442,7 +447,7 @@ fn aws_bad_database(env: &mut Env) {
 fn aws_dev_database(env: &mut Env) {
     env.add(
         "scratch",
-        db(true, false, 7, false).set("tags", tags("scratch")),
+        db(true, false, 7, false).set("tags", tags_in("scratch", "dev")),
     );
 }
 

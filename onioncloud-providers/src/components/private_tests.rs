@@ -453,7 +453,10 @@ fn haproxy_defaults_are_tls_only_with_pending_backends() {
         ["haproxy-config", "haproxy-self-signed-certificate"]
     );
     let sls = out.file("salt/roles/haproxy-edge.sls");
-    assert!(sls.contains("haproxy-edge-config-check:\n  cmd.run:\n"), "{sls}");
+    assert!(
+        sls.contains("haproxy-edge-config-check:\n  cmd.run:\n"),
+        "{sls}"
+    );
 
     // The backends' addresses exist after apply: pending in pillar.
     let pillar = out.file("pillar/minions/edge.sls");
