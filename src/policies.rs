@@ -16,7 +16,9 @@
 //! let env = env.compile().unwrap();
 //! let packs = policies::default_packs();
 //! let report = policies::check(&env, &packs);
-//! assert!(policies::gate("plan", &report).is_ok());
+//! // A VPC without flow logs is refused.
+//! let refusal = policies::gate("plan", &report).unwrap_err().to_string();
+//! assert!(refusal.contains("OC-AWS-VPC-FLOW-LOGS: aws_vpc.main"));
 //! ```
 
 use std::collections::BTreeMap;
