@@ -79,6 +79,7 @@ AWS_RESOURCES = [
     "aws_s3_bucket_versioning",
     "aws_s3_bucket_public_access_block",
     "aws_s3_bucket_logging",
+    "aws_s3_bucket_lifecycle_configuration",
     "aws_db_instance",
     "aws_db_subnet_group",
     "aws_lb",

@@ -248,6 +248,14 @@ fn aws_web_tier(env: &mut Env, roles: &Roles) {
                 .tags(tags.clone()),
         )
     };
+    // The VPC's default security group, which Terraform strips of its
+    // allow-all rules: nothing declared may fall back on it.
+    env.add(
+        "prod",
+        GenericResource::new("aws_default_security_group")
+            .input::<String>("vpc_id", vpc.id())
+            .set("tags", serde_json::json!(tags)),
+    );
     let public_a = subnet(env, "public-a", "10.0.0.0/24", "eu-west-1a");
     let public_b = subnet(env, "public-b", "10.0.1.0/24", "eu-west-1b");
     let web_a = subnet(env, "web-a", "10.0.10.0/24", "eu-west-1a");
@@ -343,10 +351,14 @@ fn aws_web_tier(env: &mut Env, roles: &Roles) {
 
     // Storage: a log bucket (SSE-S3, as load balancer logs need) and the
     // backups bucket, which logs its access into it.
+    // Logs move to infrequent access after a month and go after a year.
     let logs = env.component(
         "logs",
         ObjectStore::s3("onioncloud-prod-logs")
             .sse_s3()
+            .transition_after_days(30, "STANDARD_IA")
+            .expire_after_days(365)
+            .expire_noncurrent_after_days(30)
             .tag("app", "orders")
             .tag("environment", "prod"),
     );
@@ -378,10 +390,14 @@ fn aws_web_tier(env: &mut Env, roles: &Roles) {
             .tags(tags.clone()),
         Meta::new().depends_on(&log_policy),
     );
+    // Backups move to Glacier after a month; replaced or deleted ones are
+    // kept 90 days more.
     let backups = env.component(
         "backups",
         ObjectStore::s3("onioncloud-prod-orders-backups")
             .access_logs(logs.name(), "s3/backups/")
+            .transition_after_days(30, "GLACIER")
+            .expire_noncurrent_after_days(90)
             .tag("app", "orders")
             .tag("environment", "prod"),
     );
@@ -406,9 +422,28 @@ fn aws_web_tier(env: &mut Env, roles: &Roles) {
     } else {
         Meta::new()
     };
+    // PostgreSQL logs schema changes and statements slower than a second,
+    // and refuses connections without TLS.
+    let db_parameters = env.add(
+        "orders",
+        GenericResource::new("aws_db_parameter_group")
+            .set("name", "orders-postgres16")
+            .set("family", "postgres16")
+            .set("description", "The orders database: logging and TLS")
+            .set(
+                "parameter",
+                serde_json::json!([
+                    { "name": "log_statement", "value": "ddl" },
+                    { "name": "log_min_duration_statement", "value": "1000" },
+                    { "name": "rds.force_ssl", "value": "1" },
+                ]),
+            )
+            .set("tags", serde_json::json!(tags)),
+    );
     let db = env.component(
         "orders",
         Database::aws_postgres("16", vec![db_a.id(), db_b.id()])
+            .parameter_group(db_parameters.attr::<String>("name"))
             .instance_class("db.t4g.small")
             .db_name("orders")
             .multi_az(true)
@@ -505,6 +540,78 @@ fn aws_web_tier(env: &mut Env, roles: &Roles) {
             .tags(tags.clone()),
         );
     }
+
+    // A web application firewall in front of the load balancer: AWS's
+    // rule sets for common attacks, known bad inputs (Log4Shell among
+    // them) and anonymizing sources (Tor, proxies, hosting providers'
+    // networks, where bots come from), its requests logged.
+    let managed = |priority: i64, name: &str| {
+        serde_json::json!({
+            "name": name,
+            "priority": priority,
+            "override_action": [{ "none": [{}] }],
+            "statement": [{
+                "managed_rule_group_statement": [{
+                    "name": name,
+                    "vendor_name": "AWS",
+                }],
+            }],
+            "visibility_config": [{
+                "cloudwatch_metrics_enabled": true,
+                "metric_name": name,
+                "sampled_requests_enabled": true,
+            }],
+        })
+    };
+    let waf = env.add(
+        "shop",
+        GenericResource::new("aws_wafv2_web_acl")
+            .set("name", "prod-shop")
+            .set("description", "The shop's load balancer")
+            .set("scope", "REGIONAL")
+            .set("default_action", serde_json::json!([{ "allow": [{}] }]))
+            .set(
+                "rule",
+                serde_json::json!([
+                    managed(1, "AWSManagedRulesCommonRuleSet"),
+                    managed(2, "AWSManagedRulesKnownBadInputsRuleSet"),
+                    managed(3, "AWSManagedRulesAnonymousIpList"),
+                ]),
+            )
+            .set(
+                "visibility_config",
+                serde_json::json!([{
+                    "cloudwatch_metrics_enabled": true,
+                    "metric_name": "prod-shop",
+                    "sampled_requests_enabled": true,
+                }]),
+            )
+            .set("tags", serde_json::json!(tags)),
+    );
+    let waf_arn = waf.attr::<String>("arn");
+    env.add(
+        "shop",
+        GenericResource::new("aws_wafv2_web_acl_association")
+            .input::<String>("resource_arn", alb.lb.arn())
+            .input::<String>("web_acl_arn", waf_arn.clone()),
+    );
+    // WAF logs only to log groups named `aws-waf-logs-*`.
+    let waf_logs = env.add(
+        "waf",
+        aws::CloudwatchLogGroup::new()
+            .name("aws-waf-logs-prod-shop")
+            .retention_in_days(90)
+            .tags(tags.clone()),
+    );
+    env.add(
+        "shop",
+        GenericResource::new("aws_wafv2_web_acl_logging_configuration")
+            .input::<String>("resource_arn", waf_arn)
+            .input::<Vec<String>>(
+                "log_destination_configs",
+                vec![waf_logs.arn()],
+            ),
+    );
 
     env.output::<String>("alb_dns_name", alb.dns_name());
     env.output::<String>("db_endpoint", db.endpoint());
@@ -738,7 +845,23 @@ fn private_cloud(env: &mut Env, roles: &Roles) {
         ceph::Provider::rgw("ceph", "https://rgw.dc1.example.internal")
             .setting("profile", "ceph"),
     );
-    env.component("orders-archive", ObjectStore::ceph(&rgw, "orders-archive"));
+    // The archive logs its access into a log bucket of the same gateway
+    // (RGW's bucket logging). Archived orders stay; replaced or deleted
+    // versions go after 90 days, access logs after a year.
+    // OnionCloud's S3 rules leave gateway buckets to the private pack, so
+    // the log bucket needs no suppression of OC-AWS-S3-LOGGING.
+    let archive_logs = env.component(
+        "orders-archive-logs",
+        ObjectStore::ceph(&rgw, "orders-archive-logs")
+            .expire_after_days(365)
+            .expire_noncurrent_after_days(30),
+    );
+    env.component(
+        "orders-archive",
+        ObjectStore::ceph(&rgw, "orders-archive")
+            .access_logs(archive_logs.name(), "orders-archive/")
+            .expire_noncurrent_after_days(90),
+    );
 
     // OpenStack: a network for the application and one web server.
     env.provider(openstack::Provider::cloud("dc1"));

@@ -242,3 +242,126 @@ resource! {
         }
     }
 }
+
+block! {
+    /// The objects a lifecycle rule applies to (a rule's `filter`).
+    pub struct LifecycleFilter {
+        required {}
+        optional {
+            /// The key prefix, such as `alb/`; every object when empty.
+            prefix: String,
+        }
+        blocks {}
+    }
+}
+
+block! {
+    /// When current object versions expire (a rule's `expiration`).
+    pub struct LifecycleExpiration {
+        required {}
+        optional {
+            /// Days after creation.
+            days: i64,
+            /// Whether delete markers with no versions left are removed.
+            expired_object_delete_marker: bool,
+        }
+        blocks {}
+    }
+}
+
+block! {
+    /// When current object versions move to another storage class (a
+    /// rule's `transition`).
+    pub struct LifecycleTransition {
+        required {
+            /// The storage class, such as `GLACIER` or `STANDARD_IA`.
+            storage_class: String,
+        }
+        optional {
+            /// Days after creation.
+            days: i64,
+        }
+        blocks {}
+    }
+}
+
+block! {
+    /// When noncurrent object versions expire (a rule's
+    /// `noncurrent_version_expiration`).
+    pub struct NoncurrentVersionExpiration {
+        required {
+            /// Days after a version becomes noncurrent.
+            noncurrent_days: i64,
+        }
+        optional {}
+        blocks {}
+    }
+}
+
+block! {
+    /// When unfinished multipart uploads are aborted (a rule's
+    /// `abort_incomplete_multipart_upload`).
+    pub struct AbortIncompleteMultipartUpload {
+        required {}
+        optional {
+            /// Days after the upload started.
+            days_after_initiation: i64,
+        }
+        blocks {}
+    }
+}
+
+block! {
+    /// A lifecycle rule of a bucket
+    /// (`aws_s3_bucket_lifecycle_configuration`'s `rule`).
+    pub struct LifecycleRule {
+        required {
+            /// The rule's name, unique in the bucket.
+            id: String,
+            /// `Enabled` or `Disabled`.
+            status: String,
+        }
+        optional {}
+        blocks {
+            /// The objects it applies to (at most one).
+            filter: LifecycleFilter,
+            /// The expiration of current versions (at most one).
+            expiration: LifecycleExpiration,
+            /// A transition of current versions.
+            transition: LifecycleTransition,
+            /// The expiration of noncurrent versions (at most one).
+            noncurrent_version_expiration: NoncurrentVersionExpiration,
+            /// The abort of unfinished multipart uploads (at most one).
+            abort_incomplete_multipart_upload: AbortIncompleteMultipartUpload,
+        }
+    }
+}
+
+required_block!(LifecycleRule);
+
+resource! {
+    /// The lifecycle rules of a bucket
+    /// (`aws_s3_bucket_lifecycle_configuration`).
+    pub struct S3BucketLifecycleConfiguration(
+        "aws_s3_bucket_lifecycle_configuration"
+    ) -> S3BucketLifecycleConfigurationOutputs {
+        required {
+            /// The bucket's name.
+            bucket: String,
+            /// The first rule.
+            rule: LifecycleRule,
+        }
+        optional {
+            /// The account expected to own the bucket.
+            expected_bucket_owner: String,
+        }
+        blocks {
+            /// Another rule.
+            rule: LifecycleRule,
+        }
+        outputs {
+            /// The configuration's id.
+            id: String,
+        }
+    }
+}

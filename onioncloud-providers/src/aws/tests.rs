@@ -142,6 +142,32 @@ pub(super) fn every_type() -> Env {
         "assets",
         S3BucketLogging::new(assets.id(), logs.id(), "s3/assets/"),
     );
+    env.add(
+        "logs",
+        S3BucketLifecycleConfiguration::new(
+            logs.id(),
+            LifecycleRule::new("expire-logs", "Enabled")
+                .filter(LifecycleFilter::new().prefix("alb/"))
+                .transition(LifecycleTransition::new("STANDARD_IA").days(30))
+                .expiration(
+                    LifecycleExpiration::new()
+                        .days(365)
+                        .expired_object_delete_marker(false),
+                )
+                .noncurrent_version_expiration(
+                    NoncurrentVersionExpiration::new(30),
+                )
+                .abort_incomplete_multipart_upload(
+                    AbortIncompleteMultipartUpload::new()
+                        .days_after_initiation(7),
+                ),
+        )
+        .rule(
+            LifecycleRule::new("expire-delete-markers", "Enabled").expiration(
+                LifecycleExpiration::new().expired_object_delete_marker(true),
+            ),
+        ),
+    );
 
     // Compute.
     let web = env.add(
@@ -354,6 +380,7 @@ const TYPES: &[&str] = &[
     S3BucketVersioning::TYPE,
     S3BucketPublicAccessBlock::TYPE,
     S3BucketLogging::TYPE,
+    S3BucketLifecycleConfiguration::TYPE,
     DbInstance::TYPE,
     DbSubnetGroup::TYPE,
     Lb::TYPE,

@@ -1,5 +1,7 @@
 //! Databases: PostgreSQL on RDS or Cloud SQL.
 
+use std::collections::BTreeMap;
+
 use onioncloud_core::{
     Component, Env, Handle, Input, Output, Secret, Value, concat,
 };
@@ -48,6 +50,7 @@ pub struct Rds {
     final_snapshot: bool,
     log_exports: Input<Vec<String>>,
     iam_authentication: bool,
+    parameter_group: Option<Input<String>>,
 }
 
 impl Database<Rds> {
@@ -89,6 +92,7 @@ impl Database<Rds> {
                 final_snapshot: true,
                 log_exports: vec!["postgresql", "upgrade"].into(),
                 iam_authentication: true,
+                parameter_group: None,
             },
             common: Common::default(),
         }
@@ -222,6 +226,13 @@ impl Database<Rds> {
         self.cloud.iam_authentication = on;
         self
     }
+
+    /// The DB parameter group, by name, such as one that turns on
+    /// statement logging; the engine's default group when unset.
+    pub fn parameter_group(mut self, name: impl Into<Input<String>>) -> Self {
+        self.cloud.parameter_group = Some(name.into());
+        self
+    }
 }
 
 /// What declaring a [`Database<Rds>`] returns.
@@ -317,6 +328,9 @@ impl Component for Database<Rds> {
         if let Some(key) = c.kms_key {
             db = db.kms_key_id(key);
         }
+        if let Some(group) = c.parameter_group {
+            db = db.parameter_group_name(group);
+        }
         if !tags.is_empty() {
             db = db.tags(tags);
         }
@@ -348,7 +362,21 @@ pub struct CloudSql {
     public_ip: bool,
     kms_key: Option<Input<String>>,
     allocated_ip_range: Option<Input<String>>,
+    flags: BTreeMap<String, String>,
 }
+
+/// The database flags a Cloud SQL PostgreSQL instance gets by default:
+/// the audit logging of the CIS Google Cloud benchmark.
+const DEFAULT_FLAGS: &[(&str, &str)] = &[
+    ("cloudsql.enable_pgaudit", "on"),
+    ("log_checkpoints", "on"),
+    ("log_connections", "on"),
+    ("log_disconnections", "on"),
+    ("log_duration", "on"),
+    ("log_hostname", "on"),
+    ("log_min_error_statement", "error"),
+    ("log_statement", "ddl"),
+];
 
 impl Database<CloudSql> {
     /// A Cloud SQL PostgreSQL instance of major version `version` (such as
@@ -362,7 +390,12 @@ impl Database<CloudSql> {
     /// instance with an autoresizing SSD, no public IPv4 address, TLS
     /// required (`ENCRYPTED_ONLY`), daily backups with point-in-time
     /// recovery kept seven days, deletion protection both in Terraform and
-    /// in the API, connection logging on.
+    /// in the API, and audit logging through database flags:
+    /// `cloudsql.enable_pgaudit`, `log_checkpoints`, `log_connections`,
+    /// `log_disconnections`, `log_duration` and `log_hostname` `on`,
+    /// `log_min_error_statement` `error` and `log_statement` `ddl` (change
+    /// or remove them with [`database_flag`](Self::database_flag) and
+    /// [`remove_database_flag`](Self::remove_database_flag)).
     pub fn gcp_postgres(
         version: impl AsRef<str>,
         private_network: impl Into<Input<String>>,
@@ -389,6 +422,12 @@ impl Database<CloudSql> {
                 public_ip: false,
                 kms_key: None,
                 allocated_ip_range: None,
+                flags: DEFAULT_FLAGS
+                    .iter()
+                    .map(|(name, value)| {
+                        ((*name).to_owned(), (*value).to_owned())
+                    })
+                    .collect(),
             },
             common: Common::default(),
         }
@@ -479,6 +518,24 @@ impl Database<CloudSql> {
         self.cloud.allocated_ip_range = Some(range.into());
         self
     }
+
+    /// Sets the database flag `name` to `value`, replacing its default if
+    /// it has one, such as `database_flag("log_statement", "all")`.
+    pub fn database_flag(
+        mut self,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
+        self.cloud.flags.insert(name.into(), value.into());
+        self
+    }
+
+    /// Leaves the database flag `name` out, to the service's default,
+    /// such as `remove_database_flag("log_hostname")`.
+    pub fn remove_database_flag(mut self, name: &str) -> Self {
+        self.cloud.flags.remove(name);
+        self
+    }
 }
 
 /// What declaring a [`Database<CloudSql>`] returns.
@@ -558,9 +615,11 @@ impl Component for Database<CloudSql> {
             .disk_autoresize(true)
             .deletion_protection_enabled(c.deletion_protection)
             .backup_configuration(backup)
-            .ip_configuration(ip)
-            .database_flags(gcp::DatabaseFlag::new("log_connections", "on"))
-            .database_flags(gcp::DatabaseFlag::new("log_disconnections", "on"));
+            .ip_configuration(ip);
+        for (flag, value) in c.flags {
+            settings =
+                settings.database_flags(gcp::DatabaseFlag::new(flag, value));
+        }
         if let Some(size) = c.disk_size_gb {
             settings = settings.disk_size(size);
         }

@@ -43,7 +43,29 @@ pub struct S3 {
     block_public_access: bool,
     force_destroy: bool,
     access_logs: Option<(Input<String>, Input<String>)>,
+    lifecycle: S3Lifecycle,
 }
+
+/// The lifecycle of an S3 bucket's objects; see
+/// [`ObjectStore::expire_after_days`].
+#[derive(Clone, Debug, Default)]
+struct S3Lifecycle {
+    expire_days: Option<Input<i64>>,
+    transitions: Vec<(Input<i64>, Input<String>)>,
+    noncurrent_expire_days: Option<Input<i64>>,
+}
+
+impl S3Lifecycle {
+    fn is_empty(&self) -> bool {
+        self.expire_days.is_none()
+            && self.transitions.is_empty()
+            && self.noncurrent_expire_days.is_none()
+    }
+}
+
+/// Days after which a lifecycle configuration aborts unfinished multipart
+/// uploads, whose parts are otherwise stored, and billed, forever.
+const ABORT_UPLOADS_DAYS: i64 = 7;
 
 impl ObjectStore<S3> {
     /// An S3 bucket named `bucket` (globally unique).
@@ -51,7 +73,10 @@ impl ObjectStore<S3> {
     /// Defaults: SSE-KMS with the AWS managed key and S3 Bucket Keys, all
     /// four public access blocks on, versioning on, `force_destroy` off.
     /// Access logging is on once [`access_logs`](Self::access_logs) names
-    /// a log bucket.
+    /// a log bucket. Objects live forever unless a lifecycle is set with
+    /// [`expire_after_days`](Self::expire_after_days),
+    /// [`transition_after_days`](Self::transition_after_days) or
+    /// [`expire_noncurrent_after_days`](Self::expire_noncurrent_after_days).
     pub fn s3(bucket: impl Into<Input<String>>) -> Self {
         Self {
             cloud: S3 {
@@ -61,6 +86,7 @@ impl ObjectStore<S3> {
                 block_public_access: true,
                 force_destroy: false,
                 access_logs: None,
+                lifecycle: S3Lifecycle::default(),
             },
             common: Common::default(),
         }
@@ -136,6 +162,43 @@ impl ObjectStore<S3> {
         self.cloud.access_logs = Some((target_bucket.into(), prefix.into()));
         self
     }
+
+    /// Expires objects `days` after their creation: they become
+    /// noncurrent versions of a versioned bucket, and are deleted from an
+    /// unversioned one.
+    ///
+    /// Any lifecycle setting declares a lifecycle configuration
+    /// (`{name}-lifecycle`) with one rule for the whole bucket, which also
+    /// aborts multipart uploads left unfinished for seven days.
+    pub fn expire_after_days(mut self, days: impl Into<Input<i64>>) -> Self {
+        self.cloud.lifecycle.expire_days = Some(days.into());
+        self
+    }
+
+    /// Moves objects to `storage_class` (such as `STANDARD_IA` or
+    /// `GLACIER`) `days` after their creation; call it again for further
+    /// transitions.
+    pub fn transition_after_days(
+        mut self,
+        days: impl Into<Input<i64>>,
+        storage_class: impl Into<Input<String>>,
+    ) -> Self {
+        self.cloud
+            .lifecycle
+            .transitions
+            .push((days.into(), storage_class.into()));
+        self
+    }
+
+    /// Deletes noncurrent versions `days` after a newer version replaced
+    /// them (or the object was deleted).
+    pub fn expire_noncurrent_after_days(
+        mut self,
+        days: impl Into<Input<i64>>,
+    ) -> Self {
+        self.cloud.lifecycle.noncurrent_expire_days = Some(days.into());
+        self
+    }
 }
 
 /// What declaring an [`ObjectStore<S3>`] returns.
@@ -153,6 +216,9 @@ pub struct S3Output {
     pub versioning: Option<Handle<aws::S3BucketVersioning>>,
     /// The access logging (`{name}-logging`), with a log bucket.
     pub logging: Option<Handle<aws::S3BucketLogging>>,
+    /// The lifecycle configuration (`{name}-lifecycle`), with a lifecycle
+    /// setting.
+    pub lifecycle: Option<Handle<aws::S3BucketLifecycleConfiguration>>,
 }
 
 main_resource!(S3Output, bucket);
@@ -239,12 +305,47 @@ impl Component for ObjectStore<S3> {
                 other.clone(),
             )
         });
+        let lifecycle = (!c.lifecycle.is_empty()).then(|| {
+            let l = c.lifecycle;
+            let mut rule = aws::LifecycleRule::new("onioncloud", "Enabled")
+                .filter(aws::LifecycleFilter::new())
+                .abort_incomplete_multipart_upload(
+                    aws::AbortIncompleteMultipartUpload::new()
+                        .days_after_initiation(ABORT_UPLOADS_DAYS),
+                );
+            for (days, class) in l.transitions {
+                rule = rule.transition(
+                    aws::LifecycleTransition::new(class).days(days),
+                );
+            }
+            if let Some(days) = l.expire_days {
+                rule =
+                    rule.expiration(aws::LifecycleExpiration::new().days(days));
+            }
+            if let Some(days) = l.noncurrent_expire_days {
+                rule = rule.noncurrent_version_expiration(
+                    aws::NoncurrentVersionExpiration::new(days),
+                );
+            }
+            // After versioning: S3 refuses noncurrent-version rules on a
+            // bucket that has never been versioned.
+            let mut meta = other.clone();
+            if let Some(versioning) = &versioning {
+                meta = meta.depends_on(versioning);
+            }
+            env.add_with(
+                format!("{name}-lifecycle"),
+                aws::S3BucketLifecycleConfiguration::new(bucket.id(), rule),
+                meta,
+            )
+        });
         S3Output {
             bucket,
             encryption,
             public_access_block,
             versioning,
             logging,
+            lifecycle,
         }
     }
 }

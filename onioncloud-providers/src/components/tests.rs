@@ -279,6 +279,53 @@ fn s3_overrides_change_only_what_they_name() {
 }
 
 #[test]
+fn s3_lifecycle_is_declared_only_when_asked() {
+    let base = one("orders", ObjectStore::s3("acme-orders"));
+    assert!(
+        base["aws"]["resource"]
+            .get("aws_s3_bucket_lifecycle_configuration")
+            .is_none()
+    );
+    let files = one(
+        "orders",
+        ObjectStore::s3("acme-orders")
+            .transition_after_days(30, "STANDARD_IA")
+            .transition_after_days(90, "GLACIER")
+            .expire_after_days(365)
+            .expire_noncurrent_after_days(30),
+    );
+    let lifecycle = &files["aws"]["resource"]["aws_s3_bucket_lifecycle_configuration"]
+        ["orders-lifecycle"];
+    assert_eq!(lifecycle["bucket"], "${aws_s3_bucket.orders.id}");
+    assert_eq!(
+        lifecycle["depends_on"],
+        json!(["aws_s3_bucket_versioning.orders-versioning"])
+    );
+    let rules = lifecycle["rule"].as_array().expect("rules");
+    assert_eq!(rules.len(), 1);
+    let rule = &rules[0];
+    assert_eq!(rule["status"], "Enabled");
+    assert_eq!(rule["filter"], json!([{}]));
+    assert_eq!(
+        rule["abort_incomplete_multipart_upload"][0]["days_after_initiation"],
+        7
+    );
+    assert_eq!(
+        rule["transition"],
+        json!([
+            { "days": 30, "storage_class": "STANDARD_IA" },
+            { "days": 90, "storage_class": "GLACIER" },
+        ])
+    );
+    assert_eq!(rule["expiration"][0]["days"], 365);
+    assert_eq!(
+        rule["noncurrent_version_expiration"][0]["noncurrent_days"],
+        30
+    );
+    assert!(check_module(&files["aws"], "aws").is_empty());
+}
+
+#[test]
 fn ceph_buckets_go_through_the_gateway_with_sse_s3() {
     let mut env = Env::new("dc1");
     env.provider(aws::Provider::region("eu-west-1"));
@@ -399,6 +446,15 @@ fn rds_overrides_change_only_what_they_name() {
         differences(&base["aws"], &public["aws"]),
         set(&["resource.aws_db_instance.orders.publicly_accessible"])
     );
+    let logged = one("orders", rds().parameter_group("orders-logging"));
+    assert_eq!(
+        differences(&base["aws"], &logged["aws"]),
+        set(&["resource.aws_db_instance.orders.parameter_group_name"])
+    );
+    assert_eq!(
+        logged["aws"]["resource"]["aws_db_instance"]["orders"]["parameter_group_name"],
+        "orders-logging"
+    );
 }
 
 #[test]
@@ -477,6 +533,52 @@ fn cloud_sql_overrides_change_only_what_they_name() {
             &format!("{prefix}.transaction_log_retention_days"),
         ])
     );
+}
+
+/// The database flags of a synthesized Cloud SQL instance, by name.
+fn flags(files: &BTreeMap<String, Json>) -> BTreeMap<String, String> {
+    files["google"]["resource"]["google_sql_database_instance"]["orders"]
+        ["settings"][0]["database_flags"]
+        .as_array()
+        .expect("database flags")
+        .iter()
+        .map(|flag| {
+            let text = |key: &str| flag[key].as_str().expect(key).to_owned();
+            (text("name"), text("value"))
+        })
+        .collect()
+}
+
+#[test]
+fn cloud_sql_audit_flags_are_defaults_that_can_change() {
+    let base = flags(&one("orders", cloud_sql()));
+    let want: BTreeMap<String, String> = [
+        ("cloudsql.enable_pgaudit", "on"),
+        ("log_checkpoints", "on"),
+        ("log_connections", "on"),
+        ("log_disconnections", "on"),
+        ("log_duration", "on"),
+        ("log_hostname", "on"),
+        ("log_min_error_statement", "error"),
+        ("log_statement", "ddl"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    assert_eq!(base, want);
+
+    let changed = flags(&one(
+        "orders",
+        cloud_sql()
+            .database_flag("log_statement", "all")
+            .database_flag("log_lock_waits", "on")
+            .remove_database_flag("log_hostname"),
+    ));
+    let mut expected = want;
+    expected.insert("log_statement".to_owned(), "all".to_owned());
+    expected.insert("log_lock_waits".to_owned(), "on".to_owned());
+    expected.remove("log_hostname");
+    assert_eq!(changed, expected);
 }
 
 // ------------------------------------------------------ load balancer --
