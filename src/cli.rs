@@ -373,6 +373,11 @@ pub fn run_with_packs<E: Display>(
         for warning in policies::gate(command, &report)? {
             eprintln!("{warning}");
         }
+        // The machines' configuration is checked too, before anything is
+        // planned or applied: a pillar value that would carry a secret,
+        // say, must not be found only once the infrastructure exists.
+        onioncloud_salt::synth(&env)
+            .map_err(|e| CliError::Synth(SynthError::Salt(e.into())))?;
         Ok(())
     };
     match cli.command {

@@ -826,7 +826,10 @@ pub(crate) fn apply(
                     .await?;
             let outcome = async {
                 let plan = match &saved {
-                    Some(plan) => plan.clone(),
+                    Some(plan) => {
+                        session.verify(env, plan).await?;
+                        plan.clone()
+                    }
                     None => {
                         let plan = session
                             .plan(env, &options, plan_args.refresh())

@@ -227,6 +227,37 @@ fn a_saved_plan_is_applied_exactly_or_refused() {
     // The saved plan holds references to secrets, never values.
     assert!(plan.to_string().contains("prod/orders-db"));
 
+    // A plan file edited by hand is refused: here the database's
+    // encryption is turned off in both its planned configuration and its
+    // shown attributes, which would get past any check of the code.
+    let tampered = sandbox.path("tampered.json");
+    let mut edited = plan.clone();
+    for change in edited["changes"].as_array_mut().unwrap() {
+        if change["address"] == "aws_db_instance.orders" {
+            change["config"]["storage_encrypted"] =
+                serde_json::json!({"bool": false});
+            change["config"]["publicly_accessible"] =
+                serde_json::json!({"bool": true});
+        }
+    }
+    std::fs::write(&tampered, edited.to_string()).unwrap();
+    let err = sandbox
+        .cli(&["apply", tampered.to_str().unwrap()])
+        .0
+        .unwrap_err();
+    assert!(
+        err.contains(
+            "the plan file does not match what the environment's code plans \
+             against the same state (first difference: \
+             aws_db_instance.orders)"
+        ),
+        "{err}"
+    );
+    assert!(
+        sandbox.state_dir().join("state.json").exists() == false
+            || managed(&sandbox.state()) == 0
+    );
+
     // A second plan file made now, applied after the first: stale.
     let second = sandbox.path("second.json");
     sandbox.ok(&["plan", "--out", second.to_str().unwrap()]);

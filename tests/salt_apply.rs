@@ -336,6 +336,9 @@ fn a_sensitive_variable_never_reaches_the_pillar() {
         "{error}"
     );
     assert!(!error.contains(canary) && !out.contains(canary));
+    // Refused before the infrastructure was applied: nothing exists.
+    assert!(!out.contains("Apply complete"), "{out}");
+    assert!(!sandbox.dir.path().join("state/state.json").exists());
 }
 
 /// The sandbox's application, configured over SSH at the loopback server

@@ -237,6 +237,74 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// Checks that a saved `plan` is exactly what planning `env` gives
+    /// against the state it was made against (with the refresh it
+    /// recorded): a plan file edited by hand, or made from other code, is
+    /// refused, so that what is applied is what the code, and the policy
+    /// checks of it, say. A plan made against another state is left to
+    /// [`Session::apply`], which refuses it.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::StalePlan`] naming the first resource whose change
+    /// differs; or the errors of planning.
+    pub async fn verify(
+        &self,
+        env: &CompiledEnv,
+        plan: &Plan,
+    ) -> Result<(), SessionError> {
+        let (mut state, hash) = self.state().await?;
+        if hash != plan.state_hash {
+            return Ok(());
+        }
+        // Without a stored state the lineage is new each time; the plan's
+        // idempotency tokens were derived from the one it recorded.
+        if let Some(lineage) = &plan.lineage {
+            state.lineage.clone_from(lineage);
+        }
+        for entry in plan.reconcile.iter().chain(&plan.refreshed) {
+            state.apply_entry(entry);
+        }
+        let options = PlanOptions {
+            destroy: plan.destroy,
+            variables: plan.variables.clone(),
+            sensitive_variables: plan.sensitive_values.clone(),
+        };
+        let replanned = diff::plan(
+            env,
+            &state,
+            &hash,
+            plan.reconcile.clone(),
+            self.providers,
+            &options,
+        )?;
+        if replanned.changes == plan.changes {
+            return Ok(());
+        }
+
+        let differing = replanned
+            .changes
+            .iter()
+            .zip(&plan.changes)
+            .find(|(ours, theirs)| ours != theirs)
+            .map(|(ours, _)| ours.address.clone())
+            .or_else(|| {
+                let longer = if replanned.changes.len() > plan.changes.len() {
+                    &replanned.changes
+                } else {
+                    &plan.changes
+                };
+                let shorter = replanned.changes.len().min(plan.changes.len());
+                longer.get(shorter).map(|c| c.address.clone())
+            })
+            .unwrap_or_default();
+        Err(SessionError::StalePlan(format!(
+            "the plan file does not match what the environment's code plans \
+             against the same state (first difference: {differing}): it \
+             was edited, or made from other code; make the plan again"
+        )))
+    }
+
     /// Applies a plan made against the current state, then compacts the
     /// journal into a new snapshot.
     ///
