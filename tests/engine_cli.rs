@@ -254,7 +254,7 @@ fn a_saved_plan_is_applied_exactly_or_refused() {
         "{err}"
     );
     assert!(
-        sandbox.state_dir().join("state.json").exists() == false
+        !sandbox.state_dir().join("state.json").exists()
             || managed(&sandbox.state()) == 0
     );
 
