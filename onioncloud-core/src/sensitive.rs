@@ -45,6 +45,9 @@ pub const WRAPPED_KEY: &str = "sensitive_value";
 
 /// Mixed into every hash, so that a marker is not a plain SHA-256 of the
 /// value that a lookup table answers.
+// TODO-security: a fixed salt lets whoever reads a state or plan file test
+// guesses of a low-entropy value offline; a per-environment salt kept in
+// the marker (so that markers stay comparable) would stop shared tables.
 const SALT: &str = "onioncloud-sensitive-value/1\n";
 
 /// The value of a sensitive variable, in memory only.

@@ -1462,6 +1462,32 @@ fn secret_plaintext() {
             aws::MetadataOptions::new().http_tokens("required"),
         ),
     );
+    // Settings about secrets, and endpoints, are not secrets.
+    good.add(
+        "client",
+        GenericResource::new("aws_cognito_user_pool_client").set(
+            "token_validity_units",
+            json!({ "access_token": "hours", "id_token": "hours",
+                    "refresh_token": "days" }),
+        ),
+    );
+    good.add(
+        "sql",
+        GenericResource::new("google_sql_database_instance").set(
+            "settings",
+            json!([{ "password_validation_policy": [
+                { "password_change_interval": "3600s" }] }]),
+        ),
+    );
+    good.add(
+        "oidc",
+        GenericResource::new("aws_lb_listener_rule").set(
+            "action",
+            json!([{ "authenticate_oidc": [{
+                "token_endpoint": "https://idp.example.com/oauth2/token",
+                "client_secret_url": "https://idp.example.com/s" }] }]),
+        ),
+    );
     let token = good.variable("token", Variable::<String>::new());
     good.add(
         "hook",
@@ -1496,6 +1522,14 @@ fn secret_plaintext() {
         GenericResource::new("http")
             .set("request_headers", json!({ "access_key": VALUE })),
     );
+    // A URL with credentials in it is still a secret.
+    bad.add(
+        "mirror",
+        GenericResource::new("null_resource").set(
+            "triggers",
+            json!({ "token": format!("https://ops:{VALUE}@git.example.com/") }),
+        ),
+    );
     let found = violations(bad, "OC-SECRET-PLAINTEXT");
     let advice = "is a literal value; keep the secret in a secret store and \
                   pass a SecretRef";
@@ -1505,6 +1539,10 @@ fn secret_plaintext() {
             (
                 "aws_db_instance.db".to_owned(),
                 format!("`password` {advice}")
+            ),
+            (
+                "null_resource.mirror".to_owned(),
+                format!("`triggers.token` {advice}")
             ),
             (
                 "null_resource.provider".to_owned(),

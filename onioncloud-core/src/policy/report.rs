@@ -333,7 +333,7 @@ pub fn human(report: &Report) -> String {
     }
     text.push_str(&Summary::of(report).line());
     text.push('\n');
-    text
+    printable(&text)
 }
 
 fn human_failure(
@@ -784,7 +784,22 @@ pub fn junit(report: &Report) -> Result<String, ReportError> {
     let mut text = String::from_utf8(writer.into_inner())
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
     text.push('\n');
-    Ok(text)
+    Ok(printable(&text))
+}
+
+/// `text` with every control character but newline, tab and carriage
+/// return replaced by U+FFFD: XML 1.0 cannot hold them, and a terminal
+/// would obey escape sequences hidden in a message or a justification.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() && !matches!(c, '\n' | '\t' | '\r') {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 fn junit_rule(
@@ -892,5 +907,13 @@ mod tests {
             "warning"
         );
         assert_eq!(sarif_level(None), "error");
+    }
+
+    #[test]
+    fn control_characters_never_reach_xml_or_a_terminal() {
+        assert_eq!(
+            printable("a \u{1} \u{1b}[31mred\n\tok"),
+            "a \u{fffd} \u{fffd}[31mred\n\tok"
+        );
     }
 }

@@ -238,6 +238,12 @@ const NOT_SECRET_ENDINGS: &[&str] = &[
     "_arn",
     "_arns",
     "_count",
+    "_duration",
+    "_endpoint",
+    "_interval",
+    "_period",
+    "_units",
+    "_validity",
     "_enabled",
     "_expiration",
     "_file",
@@ -282,6 +288,20 @@ pub fn is_obviously_not_secret(value: &str) -> bool {
         || (value.starts_with("projects/") && value.contains("/secrets/"))
         || lower.starts_with("sdb://")
         || lower.starts_with("vault:")
+        || is_plain_url(&lower)
+}
+
+/// Whether `value` is an `http(s)` URL without credentials in it (no
+/// `user:password@` before the host).
+fn is_plain_url(value: &str) -> bool {
+    let Some(rest) = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    !authority.contains('@')
 }
 
 /// Walks a value, reporting literal strings under secret-looking names.
@@ -319,9 +339,18 @@ fn find_plaintext(
                 find_plaintext(name, item, &format!("{path}[{i}]"), out);
             }
         }
-        Value::Map(map) => walk_map(map, path, out),
+        // A map named like settings about secrets (token validity units,
+        // say) holds settings, not secrets.
+        Value::Map(map) if !names_settings(name) => walk_map(map, path, out),
         _ => {}
     }
+}
+
+/// Whether an argument named `name` holds settings rather than values:
+/// its name ends like one of [`NOT_SECRET_ENDINGS`].
+fn names_settings(name: &str) -> bool {
+    let name = name.to_ascii_lowercase().replace('-', "_");
+    NOT_SECRET_ENDINGS.iter().any(|e| name.ends_with(e))
 }
 
 fn walk_map(
