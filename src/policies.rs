@@ -139,9 +139,13 @@ pub fn gate(
         }
     }
     warnings.extend(report.unused_suppressions.iter().map(|s| {
+        let why = if report.rules.contains_key(&s.rule) {
+            "it matches no finding"
+        } else {
+            "no rule checked has that id"
+        };
         format!(
-            "Warning: unused suppression of {} for {} at {}: it matches no \
-             finding",
+            "Warning: unused suppression of {} for {} at {}: {why}",
             s.rule, s.address, s.location
         )
     }));

@@ -554,3 +554,30 @@ fn a_refusal_names_every_violation_in_address_order() {
     assert!(lines[1].contains(&format!("{}:", file!())), "{err}");
     assert_eq!(lines.len(), 4, "{err}");
 }
+
+#[test]
+fn unused_suppressions_say_whether_the_rule_exists() {
+    let mut env = Env::new("t");
+    provider(&mut env);
+    let data = env.add(
+        "data",
+        bucket(true).set("tags", serde_json::json!({ "owner": "ops" })),
+    );
+    env.suppress("T-ENCRYPTION", &data, "nothing to suppress here");
+    env.suppress("T-NO-SUCH-RULE", &data, "a misspelt rule id");
+    let env = env.compile().unwrap();
+    let report = onioncloud::policies::check(&env, &packs());
+    let warnings = onioncloud::policies::gate("plan", &report).unwrap();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with(
+            "Warning: unused suppression of T-ENCRYPTION for \
+             aws_s3_bucket.data at "
+        ) && warnings[0].ends_with(": it matches no finding"),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings[1].ends_with(": no rule checked has that id"),
+        "{warnings:?}"
+    );
+}

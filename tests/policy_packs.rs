@@ -6,7 +6,7 @@
 #[allow(dead_code)]
 mod environment;
 
-use onioncloud::core::policy::{self, Enforcement, Outcome, Report};
+use onioncloud::core::policy::{self, Outcome, Report};
 use onioncloud::core::{CompiledEnv, Env};
 use onioncloud::providers::policies;
 
@@ -86,19 +86,16 @@ fn the_example_suppressions_are_justified() {
 }
 
 #[test]
-fn the_example_advisories_are_only_tags() {
-    // The example tags `app` and `environment` but no owner or cost
-    // centre: advisory findings that do not stop a plan.
-    let report = report("production");
-    let advisory: std::collections::BTreeSet<&str> = report
-        .failures()
-        .filter(|f| {
-            report.rule(&f.rule).unwrap().enforcement == Enforcement::Advisory
-        })
-        .map(|f| f.rule.as_str())
-        .collect();
-    assert_eq!(
-        advisory.into_iter().collect::<Vec<_>>(),
-        ["OC-TAGS-REQUIRED"]
-    );
+fn the_example_has_no_advisory_findings_either() {
+    // Every cloud configuration gives its resources owner, cost centre
+    // and environment as default tags or labels, and production rules
+    // hold too when the environment is named for production.
+    for name in ["multicloud", "production"] {
+        let report = report(name);
+        let standing: Vec<(&str, String)> = report
+            .failures()
+            .map(|f| (f.rule.as_str(), f.violation.address.to_string()))
+            .collect();
+        assert_eq!(standing, [], "{name}");
+    }
 }

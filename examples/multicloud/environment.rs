@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 
+use onioncloud::core::Value;
 use onioncloud::prelude::*;
 use onioncloud::providers::private::{ceph, openstack, proxmox};
 use onioncloud::providers::{aws, gcp};
@@ -29,7 +30,28 @@ const ELB_ACCOUNT_EU_WEST_1: &str = "156460612806";
 /// Debian 12 cloud image with cloud-init and the QEMU guest agent.
 const PVE_TEMPLATE: i64 = 9000;
 
-/// The database VM's fixed address in the private cloud.
+/// Who owns the environment, which cost centre pays for it, and which
+/// environment (`prod`, `dr`) a cloud's resources belong to: the default
+/// tags and labels of every cloud configuration, which the tag policy
+/// counts.
+fn ownership(environment: &'static str) -> [(&'static str, &'static str); 3] {
+    [
+        ("owner", "platform-team"),
+        ("cost_centre", "cc-4711"),
+        ("environment", environment),
+    ]
+}
+
+/// [`ownership`] as Google labels.
+fn ownership_labels(environment: &'static str) -> Value {
+    Value::Map(
+        ownership(environment)
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), Value::string(*value)))
+            .collect(),
+    )
+}
+
 const PRIVATE_DB_IP: &str = "10.30.0.10";
 
 /// The Salt roles of the environment's machines.
@@ -223,7 +245,11 @@ fn log_delivery_policy(arn: Output<String>) -> Output<String> {
 /// The AWS web tier in eu-west-1: a VPC with public subnets for the load
 /// balancer and private ones for the web servers and the database.
 fn aws_web_tier(env: &mut Env, roles: &Roles) {
-    env.provider(aws::Provider::region("eu-west-1"));
+    // Who owns and pays for everything this configuration manages.
+    env.provider(
+        aws::Provider::region("eu-west-1")
+            .setting("default_tags", aws::default_tags(ownership("prod"))),
+    );
     let tags = aws_tags();
     let certificate_arn = env.variable(
         "certificate_arn",
@@ -620,10 +646,10 @@ fn aws_web_tier(env: &mut Env, roles: &Roles) {
 
 /// The disaster-recovery copy on Google Cloud, project `onioncloud-dr`.
 fn gcp_disaster_recovery(env: &mut Env, roles: &Roles) {
-    env.provider(gcp::Provider::project_region(
-        "onioncloud-dr",
-        "europe-west1",
-    ));
+    env.provider(
+        gcp::Provider::project_region("onioncloud-dr", "europe-west1")
+            .setting("default_labels", ownership_labels("dr")),
+    );
     let labels = BTreeMap::from([("app", "orders"), ("environment", "dr")]);
 
     let network = env.add(
@@ -843,7 +869,8 @@ fn private_cloud(env: &mut Env, roles: &Roles) {
     // credentials file, not from the AWS keys.
     let rgw = env.provider(
         ceph::Provider::rgw("ceph", "https://rgw.dc1.example.internal")
-            .setting("profile", "ceph"),
+            .setting("profile", "ceph")
+            .setting("default_tags", aws::default_tags(ownership("prod"))),
     );
     // The archive logs its access into a log bucket of the same gateway
     // (RGW's bucket logging). Archived orders stay; replaced or deleted

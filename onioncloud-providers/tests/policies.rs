@@ -259,6 +259,21 @@ fn rds_multi_az_in_production_only() {
     });
     assert_eq!(violations(good, "OC-AWS-RDS-MULTI-AZ"), []);
 
+    // The provider's default tags count as the resource's own.
+    let mut tagged = env();
+    tagged.provider(aws::Provider::region("eu-west-1").setting(
+        "default_tags",
+        aws::default_tags([("environment", "production")]),
+    ));
+    db(&mut tagged, "c", |d| d);
+    assert_eq!(
+        violations(tagged, "OC-AWS-RDS-MULTI-AZ"),
+        [(
+            "aws_db_instance.c".to_owned(),
+            "`multi_az` is not set in a production environment".to_owned()
+        )]
+    );
+
     let mut bad = Env::new("prod-eu");
     db(&mut bad, "a", |d| d.multi_az(false));
     db(&mut bad, "b", |d| d);

@@ -46,3 +46,30 @@ impl Provider {
             .setting("region", region)
     }
 }
+
+/// The `default_tags` block of an AWS provider configuration: tags every
+/// resource the configuration manages receives, and that the tag policy
+/// counts.
+///
+/// ```
+/// use onioncloud_providers::aws;
+///
+/// let config = aws::Provider::region("eu-west-1").setting(
+///     "default_tags",
+///     aws::default_tags([("owner", "platform"), ("cost_centre", "cc-1")]),
+/// );
+/// assert!(config.settings.contains_key("default_tags"));
+/// ```
+pub fn default_tags<K: Into<String>, V: Into<String>>(
+    tags: impl IntoIterator<Item = (K, V)>,
+) -> onioncloud_core::Value {
+    use onioncloud_core::Value;
+    let tags = tags
+        .into_iter()
+        .map(|(key, value)| (key.into(), Value::string(value.into())))
+        .collect();
+    Value::List(vec![Value::Map(std::collections::BTreeMap::from([(
+        "tags".to_owned(),
+        Value::Map(tags),
+    )]))])
+}

@@ -4,11 +4,11 @@ use std::collections::BTreeMap;
 
 use onioncloud_core::Value;
 use onioncloud_core::policy::{
-    Enforcement, Policy, PolicyContext, ResourceView, Rule, Severity, Violation,
+    Enforcement, Policy, PolicyContext, Rule, Severity, Violation,
 };
 
 use super::rule;
-use super::support::blocks;
+use super::support::provider_defaults;
 
 /// AWS resource types that take `tags`: those of the committed schema
 /// that have them, and other common ones. A resource of another type is
@@ -113,36 +113,6 @@ impl TagPolicy {
     pub fn keys(&self) -> &[String] {
         &self.keys
     }
-
-    /// The keys of the provider configuration's default tags or labels.
-    fn provider_defaults(
-        env: &PolicyContext<'_>,
-        resource: &ResourceView<'_>,
-        provider: &str,
-        setting: &str,
-    ) -> Vec<String> {
-        let reference = resource.provider();
-        let config = env.env().providers().iter().find(|c| match reference {
-            Some(r) => c.name == r.name && c.alias == r.alias,
-            None => c.name.as_str() == provider && c.alias.is_none(),
-        });
-        let Some(config) = config else {
-            return Vec::new();
-        };
-        let value = config.settings.get(setting);
-        let map = if setting == "default_tags" {
-            blocks(value).first().and_then(|b| match b.get("tags") {
-                Some(Value::Map(map)) => Some(map),
-                _ => None,
-            })
-        } else {
-            match value {
-                Some(Value::Map(map)) => Some(map),
-                _ => None,
-            }
-        };
-        map.map(|m| m.keys().cloned().collect()).unwrap_or_default()
-    }
 }
 
 impl Policy for TagPolicy {
@@ -198,8 +168,10 @@ impl Policy for TagPolicy {
                 Some(Value::Map(map)) => map.keys().cloned().collect(),
                 Some(_) => continue,
             };
-            let defaults =
-                Self::provider_defaults(env, &resource, provider, setting);
+            let defaults: Vec<String> =
+                provider_defaults(env, &resource, provider, setting)
+                    .map(|m| m.keys().cloned().collect())
+                    .unwrap_or_default();
             let missing: Vec<&str> = self
                 .keys
                 .iter()

@@ -210,8 +210,54 @@ pub(crate) fn is_production(
     ]
     .iter()
     .find_map(|path| resource.string(path));
-    let name = tag.unwrap_or_else(|| env.env().name());
+    // Then the provider configuration's default tags or labels.
+    let default = || {
+        let (provider, setting) = if resource.kind().starts_with("google_") {
+            ("google", "default_labels")
+        } else {
+            ("aws", "default_tags")
+        };
+        match provider_defaults(env, resource, provider, setting)?
+            .get("environment")?
+        {
+            Value::String(text) => Some(text.as_str()),
+            _ => None,
+        }
+    };
+    let name = tag.or_else(default).unwrap_or_else(|| env.env().name());
     name.to_ascii_lowercase().starts_with("prod")
+}
+
+/// The default tags (`default_tags.tags`, AWS) or labels
+/// (`default_labels`, Google) of the provider configuration that manages
+/// `resource`: `provider` is the provider's name for resources that name
+/// no configuration.
+pub(crate) fn provider_defaults<'a>(
+    env: &PolicyContext<'a>,
+    resource: &ResourceView<'_>,
+    provider: &str,
+    setting: &str,
+) -> Option<&'a BTreeMap<String, Value>> {
+    let reference = resource.provider();
+    let config = env.env().providers().iter().find(|c| match reference {
+        Some(r) => c.name == r.name && c.alias == r.alias,
+        None => c.name.as_str() == provider && c.alias.is_none(),
+    })?;
+    let value = config.settings.get(setting);
+    if setting == "default_tags" {
+        blocks(value)
+            .into_iter()
+            .next()
+            .and_then(|b| match b.get("tags") {
+                Some(Value::Map(map)) => Some(map),
+                _ => None,
+            })
+    } else {
+        match value {
+            Some(Value::Map(map)) => Some(map),
+            _ => None,
+        }
+    }
 }
 
 /// Whether an S3 bucket is managed through a Ceph RADOS Gateway (or any
