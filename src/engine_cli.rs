@@ -136,6 +136,8 @@ pub enum SaltMode {
 #[derive(Debug, Clone, Args)]
 pub struct PlanArgs {
     /// Set a variable: `NAME=VALUE`, the value as JSON or else a string.
+    /// A sensitive variable can be given in the environment variable
+    /// `ONIONCLOUD_VAR_NAME` instead, out of process listings.
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
 
@@ -354,6 +356,47 @@ fn variables(
     env: &CompiledEnv,
     vars: &[String],
 ) -> Result<BTreeMap<String, Json>, EngineCliError> {
+    variables_from(env, vars, &|key| std::env::var(key).ok())
+}
+
+/// [`variables`], with the process environment read through `lookup`.
+fn variables_from(
+    env: &CompiledEnv,
+    vars: &[String],
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<BTreeMap<String, Json>, EngineCliError> {
+    let mut given = given_variables(env, vars)?;
+    // A sensitive variable may come from the environment instead, so that
+    // it stays out of process listings and shell histories.
+    for decl in env.variables().iter().filter(|v| v.sensitive) {
+        let name = decl.name.as_str();
+        if given.contains_key(name) {
+            continue;
+        }
+        let key = format!("{SENSITIVE_VAR_PREFIX}{name}");
+        if let Some(raw) = lookup(&key) {
+            let assignment = format!("{name}={raw}");
+            let parsed = given_variables(env, &[assignment]).map_err(|_| {
+                EngineCliError::Usage(format!(
+                    "{key}: the value is not a {}",
+                    decl.constraint
+                ))
+            })?;
+            given.extend(parsed);
+        }
+    }
+    Ok(given)
+}
+
+/// The environment variable prefix that gives a sensitive variable's
+/// value, as `ONIONCLOUD_VAR_<name>`.
+pub const SENSITIVE_VAR_PREFIX: &str = "ONIONCLOUD_VAR_";
+
+/// The values given with `--var`, parsed by each variable's type.
+fn given_variables(
+    env: &CompiledEnv,
+    vars: &[String],
+) -> Result<BTreeMap<String, Json>, EngineCliError> {
     vars.iter()
         .map(|var| {
             let (name, raw) = var.split_once('=').ok_or_else(|| {
@@ -370,8 +413,14 @@ fn variables(
                 )));
             };
             let wrong = |what: &str| {
+                // A sensitive value is never repeated, not even in an error.
+                let shown = if decl.sensitive {
+                    "the value".to_owned()
+                } else {
+                    format!("{raw:?}")
+                };
                 EngineCliError::Usage(format!(
-                    "--var {name}: the variable is a {}, and {raw:?} is not \
+                    "--var {name}: the variable is a {}, and {shown} is not \
                      {what}",
                     decl.constraint
                 ))
@@ -1116,7 +1165,7 @@ fn supply_sensitive_values(
                 return Err(EngineCliError::Usage(format!(
                     "variable {name} is sensitive, so the plan file does \
                      not hold its value: give it again with --var \
-                     {name}=VALUE"
+                     {name}=VALUE or {SENSITIVE_VAR_PREFIX}{name}"
                 )));
             }
         }
@@ -1458,4 +1507,51 @@ pub(crate) fn force_unlock(
         .map_err(SessionError::from)?;
     write(out, &format!("Released lock {id}.\n"))?;
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use onioncloud_core::{Env, Variable};
+
+    use super::*;
+
+    fn env() -> CompiledEnv {
+        let mut env = Env::new("t");
+        env.variable("token", Variable::<String>::new().sensitive());
+        env.variable("port", Variable::<i64>::new().sensitive());
+        env.variable("region", Variable::<String>::new());
+        env.compile().unwrap()
+    }
+
+    #[test]
+    fn sensitive_variables_come_from_the_environment_too() {
+        let lookup = |key: &str| match key {
+            "ONIONCLOUD_VAR_token" => Some("canary-9".to_owned()),
+            "ONIONCLOUD_VAR_region" => Some("eu-west-1".to_owned()),
+            _ => None,
+        };
+        let values = variables_from(&env(), &[], &lookup).unwrap();
+        assert_eq!(values["token"], "canary-9");
+        // Only sensitive variables are read from the environment.
+        assert!(!values.contains_key("region"));
+        // --var wins.
+        let given = ["token=from-flag".to_owned()];
+        let values = variables_from(&env(), &given, &lookup).unwrap();
+        assert_eq!(values["token"], "from-flag");
+    }
+
+    #[test]
+    fn a_bad_sensitive_value_is_never_repeated() {
+        let lookup = |key: &str| {
+            (key == "ONIONCLOUD_VAR_port").then(|| "canary-7".to_owned())
+        };
+        let error = variables_from(&env(), &[], &lookup).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "ONIONCLOUD_VAR_port: the value is not a number"
+        );
+        let given = ["port=canary-8".to_owned()];
+        let error = variables_from(&env(), &given, &|_| None).unwrap_err();
+        assert!(!error.to_string().contains("canary-8"), "{error}");
+    }
 }
