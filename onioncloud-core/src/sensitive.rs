@@ -12,20 +12,25 @@
 //! provider call that needs it.
 //!
 //! Where a value derived from a sensitive one must be recorded (the state,
-//! a plan), [`redact`] turns it into a marker holding a salted SHA-256
-//! hash, so that a change of the value is still seen:
+//! a plan), [`redact`] turns it into a marker holding a SHA-256 hash
+//! salted for the environment, so that a change of the value is still
+//! seen:
 //!
 //! ```
-//! use onioncloud_core::sensitive::{SensitiveValue, is_redacted, redact};
+//! use onioncloud_core::sensitive::{
+//!     SensitiveValue, is_redacted, matches_redacted, redact,
+//! };
 //! use serde_json::json;
 //!
 //! let password = SensitiveValue::new(json!("hunter2"));
 //! assert_eq!(format!("{password:?}"), "SensitiveValue(REDACTED)");
-//! let marker = redact(&password.expose());
+//! // Salted with the state's lineage, random for each environment.
+//! let marker = password.redacted("9f1c7a0e-lineage");
 //! assert!(is_redacted(&marker));
 //! assert!(!marker.to_string().contains("hunter2"));
-//! assert_eq!(marker, redact(&json!("hunter2")));
-//! assert_ne!(marker, redact(&json!("hunter3")));
+//! assert!(matches_redacted(&json!("hunter2"), &marker));
+//! assert!(!matches_redacted(&json!("hunter3"), &marker));
+//! assert_ne!(marker, redact(&json!("hunter2"), "another-lineage"));
 //! ```
 
 use std::fmt;
@@ -43,12 +48,12 @@ pub const REDACTED_KEY: &str = "sensitive_sha256";
 /// cloud keeps a write-only argument.
 pub const WRAPPED_KEY: &str = "sensitive_value";
 
-/// Mixed into every hash, so that a marker is not a plain SHA-256 of the
-/// value that a lookup table answers.
-// TODO-security: a fixed salt lets whoever reads a state or plan file test
-// guesses of a low-entropy value offline; a per-environment salt kept in
-// the marker (so that markers stay comparable) would stop shared tables.
-const SALT: &str = "onioncloud-sensitive-value/1\n";
+/// The key of a marker's salt: `{"sensitive_sha256": "<hex>", "salt":
+/// "<salt>"}`.
+pub const SALT_KEY: &str = "salt";
+
+/// The salt of markers made before markers carried their own.
+const LEGACY_SALT: &str = "onioncloud-sensitive-value/1";
 
 /// The value of a sensitive variable, in memory only.
 ///
@@ -71,9 +76,10 @@ impl SensitiveValue {
         serde_json::from_str(self.0.expose_secret()).unwrap_or(Json::Null)
     }
 
-    /// The marker that stands for this value where one is recorded.
-    pub fn redacted(&self) -> Json {
-        redact(&self.expose())
+    /// The marker that stands for this value where one is recorded,
+    /// salted with `salt`.
+    pub fn redacted(&self, salt: &str) -> Json {
+        redact(&self.expose(), salt)
     }
 }
 
@@ -95,29 +101,46 @@ impl From<Json> for SensitiveValue {
     }
 }
 
-/// The marker that stands for `value`: `{"sensitive_sha256": "<hex>"}`,
-/// a salted SHA-256 of its canonical JSON. A marker is returned as it is.
-pub fn redact(value: &Json) -> Json {
+/// The marker that stands for `value`: `{"sensitive_sha256": "<hex>",
+/// "salt": salt}`, a SHA-256 of the salt and the value's canonical JSON.
+/// A marker is returned as it is.
+///
+/// The engine salts with the state's lineage, random for each
+/// environment, so that no table of hashes serves two environments; the
+/// salt travels in the marker, so that a value can be compared with a
+/// marker anywhere. A salt cannot make a low-entropy value safe from
+/// guesses by whoever reads a state file, which is why state files are
+/// private and real secrets belong in a secret store.
+pub fn redact(value: &Json, salt: &str) -> Json {
     let value = unwrap(value);
     if is_redacted(value) {
         return value.clone();
     }
+    serde_json::json!({ REDACTED_KEY: digest(value, salt), SALT_KEY: salt })
+}
+
+fn digest(value: &Json, salt: &str) -> String {
     use sha2::Digest as _;
     let mut hasher = sha2::Sha256::new();
-    hasher.update(SALT.as_bytes());
+    hasher.update(salt.as_bytes());
+    hasher.update(b"\n");
     hasher.update(value.to_string().as_bytes());
-    let hex: String = hasher
+    hasher
         .finalize()
         .iter()
         .map(|b| format!("{b:02x}"))
-        .collect();
-    serde_json::json!({ REDACTED_KEY: hex })
+        .collect()
 }
 
 /// Whether `value` is a marker made by [`redact`].
 pub fn is_redacted(value: &Json) -> bool {
     value.as_object().is_some_and(|map| {
-        map.len() == 1 && map.get(REDACTED_KEY).is_some_and(Json::is_string)
+        map.get(REDACTED_KEY).is_some_and(Json::is_string)
+            && match map.len() {
+                1 => true,
+                2 => map.get(SALT_KEY).is_some_and(Json::is_string),
+                _ => false,
+            }
     })
 }
 
@@ -145,7 +168,19 @@ pub fn unwrap(value: &Json) -> &Json {
 /// Whether a desired value matches a recorded one that may be a marker:
 /// equal markers, or a value whose marker is the recorded one.
 pub fn matches_redacted(desired: &Json, recorded: &Json) -> bool {
-    is_redacted(recorded) && redact(desired) == *recorded
+    if !is_redacted(recorded) {
+        return false;
+    }
+    let desired = unwrap(desired);
+    if is_redacted(desired) {
+        return desired == recorded;
+    }
+    let salt = recorded
+        .get(SALT_KEY)
+        .and_then(Json::as_str)
+        .unwrap_or(LEGACY_SALT);
+    recorded.get(REDACTED_KEY).and_then(Json::as_str)
+        == Some(digest(desired, salt).as_str())
 }
 
 #[cfg(test)]
@@ -156,14 +191,30 @@ mod tests {
 
     #[test]
     fn markers_hide_the_value_and_see_its_changes() {
-        let marker = redact(&json!("canary-1"));
+        let marker = redact(&json!("canary-1"), "lineage-a");
         assert!(is_redacted(&marker));
         assert!(!marker.to_string().contains("canary-1"));
         assert!(matches_redacted(&json!("canary-1"), &marker));
         assert!(!matches_redacted(&json!("canary-2"), &marker));
         // A wrapped value and a marker give the same marker.
-        assert_eq!(redact(&wrap(json!("canary-1"))), marker);
-        assert_eq!(redact(&marker), marker);
+        assert_eq!(redact(&wrap(json!("canary-1")), "lineage-a"), marker);
+        assert_eq!(redact(&marker, "lineage-b"), marker);
+        assert!(matches_redacted(&wrap(json!("canary-1")), &marker));
+    }
+
+    #[test]
+    fn each_salt_gives_other_markers() {
+        let a = redact(&json!("hunter2"), "lineage-a");
+        let b = redact(&json!("hunter2"), "lineage-b");
+        assert_ne!(a[REDACTED_KEY], b[REDACTED_KEY]);
+        assert_eq!(a[SALT_KEY], "lineage-a");
+        // Both still recognise the value.
+        assert!(matches_redacted(&json!("hunter2"), &a));
+        assert!(matches_redacted(&json!("hunter2"), &b));
+        // A marker of the old form, without a salt of its own.
+        let legacy = json!({ REDACTED_KEY: digest(&json!("x"), LEGACY_SALT) });
+        assert!(is_redacted(&legacy));
+        assert!(matches_redacted(&json!("x"), &legacy));
     }
 
     #[test]

@@ -1207,3 +1207,40 @@ async fn type_globs_match_as_documented() {
         assert_eq!(result.is_err(), fails, "{resource_type}");
     }
 }
+
+#[tokio::test]
+async fn write_only_values_are_kept_as_markers_salted_per_cloud() {
+    use onioncloud_core::sensitive::{is_redacted, matches_redacted, wrap};
+    let config = attrs(json!({
+        "engine": "postgres",
+        "instance_class": "db.t4g.micro",
+        "password": wrap(json!("hunter2")),
+    }));
+    let mut kept = Vec::new();
+    for name in ["salt-a", "salt-b"] {
+        let dir = TempDir::new(name);
+        let first = cloud(&dir, SimConfig::default());
+        let created = first
+            .provider("aws")
+            .create("aws_db_instance", &config, "tok-1")
+            .await
+            .unwrap();
+        let marker = created.attributes["password"].clone();
+        assert!(is_redacted(&marker), "{marker}");
+        assert!(matches_redacted(&json!("hunter2"), &marker));
+        assert!(!marker.to_string().contains("hunter2"));
+        // Reopened, the directory keeps its salt.
+        let again = cloud(&dir, SimConfig::default());
+        let read = again
+            .provider("aws")
+            .read("aws_db_instance", &created.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(read["password"], marker);
+        kept.push(marker);
+    }
+    // Two clouds, two salts: one value, two hashes.
+    assert_ne!(kept[0]["salt"], kept[1]["salt"]);
+    assert_ne!(kept[0]["sensitive_sha256"], kept[1]["sensitive_sha256"]);
+}

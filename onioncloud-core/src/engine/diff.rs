@@ -1804,7 +1804,7 @@ async fn settle(
                             .is_some_and(|r| r.create_before_destroy),
                         sensitive_attributes: sensitive_after(existing, op),
                     }
-                    .redacted(),
+                    .redacted(&state.lineage),
                 )),
                 None => abandoned(),
             }
@@ -1828,7 +1828,7 @@ async fn settle(
                             .is_some_and(|r| r.create_before_destroy),
                         sensitive_attributes: sensitive_after(existing, op),
                     }
-                    .redacted(),
+                    .redacted(&state.lineage),
                 )),
                 None => done(None),
             }
@@ -1920,6 +1920,7 @@ pub async fn refresh(
                     redact_attributes(
                         &mut attrs,
                         &resource.sensitive_attributes,
+                        &state.lineage,
                     );
                     (attrs != resource.attributes).then(|| JournalEntry::Done {
                         address,

@@ -844,6 +844,8 @@ struct Op<'a> {
     depose_to: Option<String>,
     /// The attributes whose values are secret or sensitive.
     sensitive: Vec<String>,
+    /// The salt of the markers recorded for them: the state's lineage.
+    salt: String,
 }
 
 enum OpError {
@@ -960,7 +962,7 @@ async fn perform(
             create_before_destroy: change.create_before_destroy,
             sensitive_attributes: sensitive.clone(),
         }
-        .redacted()
+        .redacted(&op.salt)
     };
     let failure = |error: ProviderError, attempts: u32| {
         let after = if attempts > 1 {
@@ -1631,6 +1633,7 @@ impl<'a> Run<'a> {
             token,
             depose_to,
             sensitive: self.plan.sensitive_attributes(change),
+            salt: self.state.lineage.clone(),
         }
     }
 

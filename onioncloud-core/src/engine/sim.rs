@@ -679,6 +679,9 @@ pub struct SimCloud {
     rng: Mutex<StdRng>,
     /// Objects that reads miss for a while, by id: reads left to miss.
     hidden: Mutex<HashMap<String, u64>>,
+    /// The salt of the markers kept for write-only values: random for
+    /// each cloud directory, kept in its file `salt`.
+    salt: String,
 }
 
 impl std::fmt::Debug for SimCloud {
@@ -732,6 +735,7 @@ impl SimCloud {
         }
         let seed = config.seed.unwrap_or_else(|| rand::rng().next_u64());
         let fires = vec![0; config.faults.len()];
+        let salt = cloud_salt(&dir)?;
         Ok(Arc::new(Self {
             dir,
             objects,
@@ -742,6 +746,7 @@ impl SimCloud {
             fires: Mutex::new(fires),
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
             hidden: Mutex::new(HashMap::new()),
+            salt,
         }))
     }
 
@@ -1187,15 +1192,36 @@ impl SimCloud {
     }
 }
 
+/// The salt of a cloud directory's markers: read from its file `salt`,
+/// or made at random and written there (atomically) on first use. Two
+/// processes opening a new directory at once may make two salts; markers
+/// carry theirs, so either kind is still recognised.
+fn cloud_salt(dir: &Path) -> Result<String, SimError> {
+    let path = dir.join("salt");
+    if let Ok(salt) = fs::read_to_string(&path) {
+        let salt = salt.trim();
+        if !salt.is_empty() {
+            return Ok(salt.to_owned());
+        }
+    }
+    let salt: String = (0..16)
+        .map(|_| format!("{:02x}", rand::rng().next_u32() as u8))
+        .collect();
+    let temporary = dir.join(format!("salt.{}.tmp", std::process::id()));
+    fs::write(&temporary, &salt).map_err(io_err("write", &temporary))?;
+    fs::rename(&temporary, &path).map_err(io_err("rename", &path))?;
+    Ok(salt)
+}
+
 /// The configuration as the simulated cloud keeps it: a sensitive value
 /// (wrapped by the engine) is used as a write-only argument and kept only
 /// as its hash marker, like a password a cloud never returns.
-fn write_only(config: &Attrs) -> Attrs {
+fn write_only(config: &Attrs, salt: &str) -> Attrs {
     config
         .iter()
         .map(|(name, value)| {
             let kept = if crate::sensitive::is_wrapped(value) {
-                crate::sensitive::redact(value)
+                crate::sensitive::redact(value, salt)
             } else {
                 value.clone()
             };
@@ -1329,7 +1355,7 @@ impl Provider for SimProvider {
             .cloud
             .begin(Operation::ReadData, &self.config, resource_type)
             .await?;
-        let config = &write_only(config);
+        let config = &write_only(config, &self.cloud.salt);
         let attrs = data_source(&self.config, resource_type, config);
         self.finish(verdict, attrs)
     }
@@ -1344,7 +1370,7 @@ impl Provider for SimProvider {
             .cloud
             .begin(Operation::Create, &self.config, resource_type)
             .await?;
-        let config = &write_only(config);
+        let config = &write_only(config, &self.cloud.salt);
         let (object, new) = blocking(|| {
             self.cloud
                 .create_object(&self.config, resource_type, config, token)
@@ -1373,7 +1399,7 @@ impl Provider for SimProvider {
             .cloud
             .begin(Operation::Update, &self.config, resource_type)
             .await?;
-        let config = &write_only(config);
+        let config = &write_only(config, &self.cloud.salt);
         let cloud = &self.cloud;
         let updated = blocking(|| {
             let _lock = cloud.lock()?;

@@ -70,21 +70,26 @@ impl ResourceState {
     /// [`sensitive_attributes`](Self::sensitive_attributes) replaced by
     /// [`redact`](crate::sensitive::redact)'s marker: what a state
     /// records, so that no sensitive value is ever written while a change
-    /// of one is still seen.
-    pub fn redacted(mut self) -> Self {
-        redact_attributes(&mut self.attributes, &self.sensitive_attributes);
+    /// of one is still seen. `salt` is the state's lineage.
+    pub fn redacted(mut self, salt: &str) -> Self {
+        redact_attributes(
+            &mut self.attributes,
+            &self.sensitive_attributes,
+            salt,
+        );
         self
     }
 }
 
 /// Replaces the values of the attributes `names` (top-level names) in
-/// `attrs` by their [`redact`](crate::sensitive::redact) markers.
-pub fn redact_attributes(attrs: &mut Attrs, names: &[String]) {
+/// `attrs` by their [`redact`](crate::sensitive::redact) markers, salted
+/// with `salt` (the state's lineage).
+pub fn redact_attributes(attrs: &mut Attrs, names: &[String], salt: &str) {
     for name in names {
         if let Some(value) = attrs.get_mut(name)
             && !value.is_null()
         {
-            *value = crate::sensitive::redact(value);
+            *value = crate::sensitive::redact(value, salt);
         }
     }
 }
