@@ -214,6 +214,23 @@ fn rds_public() {
         violations(bad, "OC-AWS-RDS-PUBLIC"),
         one("aws_db_instance.a", "`publicly_accessible` is true")
     );
+
+    // An Aurora cluster's instance has the setting of its own.
+    let mut aurora = env();
+    aurora.add(
+        "writer",
+        GenericResource::new("aws_rds_cluster_instance")
+            .set("cluster_identifier", "orders")
+            .set("instance_class", "db.r6g.large")
+            .set("publicly_accessible", true),
+    );
+    assert_eq!(
+        violations(aurora, "OC-AWS-RDS-PUBLIC"),
+        one(
+            "aws_rds_cluster_instance.writer",
+            "`publicly_accessible` is true"
+        )
+    );
 }
 
 #[test]
@@ -583,8 +600,8 @@ fn sg_db_ports() {
             (
                 "aws_security_group_rule.legacy".to_owned(),
                 "lets 0.0.0.0/0 in to ports 1433 (SQL Server), 1521 (Oracle), \
-                 3306 (MySQL), 5432 (PostgreSQL), 6379 (Redis), 27017 \
-                 (MongoDB)"
+                 3306 (MySQL), 5432 (PostgreSQL), 6379 (Redis), 9200 \
+                 (Elasticsearch), 27017 (MongoDB)"
                     .to_owned()
             ),
             (

@@ -317,7 +317,11 @@ impl Policy for RdsPublic {
     }
 
     fn check(&self, env: &PolicyContext<'_>, out: &mut Vec<Violation>) {
-        for db in env.resources_of("aws_db_instance") {
+        // Aurora's instances have the setting of their own.
+        let instances = env
+            .resources_of("aws_db_instance")
+            .chain(env.resources_of("aws_rds_cluster_instance"));
+        for db in instances {
             if db.bool("publicly_accessible") == Some(true) {
                 out.push(db.violation("`publicly_accessible` is true"));
             }
@@ -771,7 +775,7 @@ impl Policy for SgAdminPorts {
 }
 
 /// `OC-AWS-SG-DB-PORTS`: no security group rule lets `0.0.0.0/0` or
-/// `::/0` in to 1433, 1521, 3306, 5432, 6379 or 27017. Non-literals are
+/// `::/0` in to 1433, 1521, 3306, 5432, 6379, 9200 or 27017. Non-literals are
 /// accepted.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SgDbPorts;

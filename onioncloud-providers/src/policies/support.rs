@@ -17,6 +17,7 @@ pub(crate) const DB_PORTS: &[(i64, &str)] = &[
     (3306, "MySQL"),
     (5432, "PostgreSQL"),
     (6379, "Redis"),
+    (9200, "Elasticsearch"),
     (27017, "MongoDB"),
 ];
 
