@@ -528,54 +528,27 @@ struct PillarContext<'a> {
     env: &'a CompiledEnv,
     /// The deployed infrastructure, when known.
     deployed: Option<Deployed<'a>>,
-    /// The names of the environment's sensitive variables.
-    sensitive_variables: BTreeSet<&'a str>,
 }
 
 impl PillarContext<'_> {
-    /// Why the attribute `reference` names would carry a secret, if it
-    /// would: its configured value is a secret reference, a sensitive
-    /// variable, or refers to such an attribute in turn. Known before
+    /// What in `value` would carry a secret, if anything: its first part
+    /// that is, or derives from, a secret or a sensitive variable, as the
+    /// environment judges it ([`CompiledEnv::is_sensitive`]), like
+    /// `var.token` or `aws_db_instance.orders.password`. Known before
     /// anything is deployed.
-    fn sensitive_reference(
-        &self,
-        reference: &onioncloud_core::AttrRef,
-        depth: usize,
-    ) -> Option<String> {
-        let declaration = self
-            .env
-            .declarations()
-            .iter()
-            .find(|decl| decl.address == reference.address)?;
-        let root = reference.attr.split(['.', '[']).next()?;
-        let value = declaration.resource.attributes().get(root)?;
-        self.sensitive_value(value, depth + 1)
-            .map(|_| reference.to_string())
-    }
-
-    /// Why `value` would carry a secret, if it would.
-    fn sensitive_value(&self, value: &Value, depth: usize) -> Option<String> {
-        // References between resources are acyclic, but a bound keeps a
-        // malformed environment from recursing without end.
-        if depth > 64 {
-            return None;
-        }
-        match value {
-            Value::Secret(secret) => Some(format!("the secret {secret}")),
-            Value::Variable(name)
-                if self.sensitive_variables.contains(name.as_str()) =>
-            {
-                Some(format!("var.{name}"))
+    fn sensitive_part(&self, value: &Value) -> Option<String> {
+        let mut found = None;
+        value.for_each_leaf(&mut |leaf| {
+            if found.is_none() && self.env.is_sensitive(leaf) {
+                found = Some(match leaf {
+                    Value::Secret(secret) => format!("the secret {secret}"),
+                    Value::Variable(name) => format!("var.{name}"),
+                    Value::Ref(reference) => reference.to_string(),
+                    _ => "a sensitive value".to_owned(),
+                });
             }
-            Value::Ref(reference) => self.sensitive_reference(reference, depth),
-            Value::List(items) | Value::Concat(items) => items
-                .iter()
-                .find_map(|item| self.sensitive_value(item, depth + 1)),
-            Value::Map(map) => map
-                .values()
-                .find_map(|item| self.sensitive_value(item, depth + 1)),
-            _ => None,
-        }
+        });
+        found
     }
 }
 
@@ -636,10 +609,10 @@ fn pillar_value(
             SaltValue::String(text)
         }
         Value::Variable(name) => {
-            if context.sensitive_variables.contains(name.as_str()) {
+            if let Some(what) = context.sensitive_part(value) {
                 return Err(PillarProblem::Sensitive {
                     path: path.to_owned(),
-                    what: format!("var.{name}"),
+                    what,
                 });
             }
             let Some(deployed) = &context.deployed else {
@@ -651,7 +624,7 @@ fn pillar_value(
             }
         }
         Value::Ref(reference) => {
-            if let Some(what) = context.sensitive_reference(reference, 0) {
+            if let Some(what) = context.sensitive_part(value) {
                 return Err(PillarProblem::Sensitive {
                     path: path.to_owned(),
                     what,
@@ -818,7 +791,7 @@ fn deployed_login(
     let host = match &machine.ssh.host {
         Some(value) => {
             // A host is written to the roster in the clear.
-            if let Some(what) = context.sensitive_value(value, 0) {
+            if let Some(what) = context.sensitive_part(value) {
                 return Err(PillarProblem::Sensitive {
                     path: "ssh.host".to_owned(),
                     what,
@@ -872,17 +845,7 @@ pub fn synth_deployed(
 
 impl<'a> PillarContext<'a> {
     fn new(env: &'a CompiledEnv, deployed: Option<Deployed<'a>>) -> Self {
-        let sensitive_variables = env
-            .variables()
-            .iter()
-            .filter(|variable| variable.sensitive)
-            .map(|variable| variable.name.as_str())
-            .collect();
-        PillarContext {
-            env,
-            deployed,
-            sensitive_variables,
-        }
+        PillarContext { env, deployed }
     }
 }
 
