@@ -390,7 +390,8 @@ pub fn attribute_path<'a>(attrs: &'a Attrs, path: &str) -> Option<&'a Json> {
     Some(current)
 }
 
-fn split_indices(part: &str) -> (&str, Vec<usize>) {
+/// A path part like `name[0][1]` as its name and indices.
+pub(crate) fn split_indices(part: &str) -> (&str, Vec<usize>) {
     let Some(open) = part.find('[') else {
         return (part, Vec::new());
     };

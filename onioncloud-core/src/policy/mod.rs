@@ -59,6 +59,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::address::{Address, Mode, ProviderRef, SourceLocation};
 use crate::compile::CompiledEnv;
+use crate::engine::plan::split_indices;
 use crate::env::Declaration;
 use crate::value::Value;
 
@@ -472,10 +473,10 @@ fn value_at<'a>(
     path: &str,
 ) -> Option<&'a Value> {
     let mut parts = path.split('.');
-    let (name, indices) = split_index(parts.next()?);
+    let (name, indices) = split_indices(parts.next()?);
     let mut current = index_into(attributes.get(name)?, &indices)?;
     for part in parts {
-        let (name, indices) = split_index(part);
+        let (name, indices) = split_indices(part);
         // A block given once may be a list of one map.
         let map = match current {
             Value::Map(map) => map,
@@ -499,18 +500,6 @@ fn index_into<'a>(value: &'a Value, indices: &[usize]) -> Option<&'a Value> {
         }
     }
     Some(current)
-}
-
-fn split_index(part: &str) -> (&str, Vec<usize>) {
-    let Some(open) = part.find('[') else {
-        return (part, Vec::new());
-    };
-    let indices = part[open..]
-        .split(['[', ']'])
-        .filter(|s| !s.is_empty())
-        .filter_map(|s| s.parse().ok())
-        .collect();
-    (&part[..open], indices)
 }
 
 /// What became of one violation.
